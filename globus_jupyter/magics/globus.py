@@ -1,0 +1,257 @@
+"""The ``%globus`` and ``%%globus`` magics."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import typing as t
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from traitlets import Bool, Float, Unicode, observe
+
+from globus_jupyter import core
+from globus_jupyter.core.errors import UsageProblem, describe_error
+from globus_jupyter.core.session import SOURCE_DESCRIPTIONS
+
+from .display import (
+    GlobusCommandError,
+    identity_line,
+    kernel_stdin_prompt,
+    show_message,
+)
+from .parser import HelpShown, build_parsers, overview, parse_line, split_line
+
+log = logging.getLogger(__name__)
+
+_SETTING_TRAITS = (
+    "client_id",
+    "environment",
+    "token_sources",
+    "data_dir",
+    "sandbox_url",
+)
+
+
+@magics_class
+class GlobusMagics(Magics):
+    """Globus from the notebook; configure with ``%config GlobusMagics.NAME = value``."""
+
+    client_id = Unicode(
+        None,
+        allow_none=True,
+        help="Native app client id for logins to real Globus "
+        "(default: GLOBUS_JUPYTER_CLIENT_ID).",
+    ).tag(config=True)
+    environment = Unicode(
+        None,
+        allow_none=True,
+        help="globus-sdk environment name (default: GLOBUS_JUPYTER_ENVIRONMENT, "
+        "else production).",
+    ).tag(config=True)
+    token_sources = Unicode(
+        None,
+        allow_none=True,
+        help="Comma-separated token sources to try, in order "
+        "(default: hub,client,stored,login).",
+    ).tag(config=True)
+    data_dir = Unicode(
+        None,
+        allow_none=True,
+        help="Where tokens and sandbox state are kept (default: "
+        "GLOBUS_JUPYTER_DATA_DIR, else ~/.local/share/globus-jupyter).",
+    ).tag(config=True)
+    sandbox_url = Unicode(
+        None,
+        allow_none=True,
+        help="Base URL of a sandbox started elsewhere (default: "
+        "GLOBUS_JUPYTER_SANDBOX_URL).",
+    ).tag(config=True)
+    short_errors = Bool(
+        True, help="Show errors as one line; False shows full tracebacks."
+    ).tag(config=True)
+    poll_interval = Float(
+        2.0, help="Seconds between progress updates of watched tasks."
+    ).tag(config=True)
+
+    def __init__(self, shell: t.Any = None, **kwargs: t.Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._parsers = build_parsers()
+
+    @observe(*_SETTING_TRAITS)
+    def _settings_changed(self, change: t.Any) -> None:
+        # the next command builds a session from the new settings
+        previous = core.use_session(None)
+        if previous is not None:
+            previous.close()
+
+    def settings(self) -> core.Settings:
+        from globus_jupyter.core.settings import parse_token_sources
+
+        overrides: dict[str, t.Any] = {
+            "client_id": self.client_id,
+            "environment": self.environment,
+            "sandbox_url": self.sandbox_url,
+        }
+        if self.token_sources:
+            overrides["token_sources"] = parse_token_sources(self.token_sources)
+        if self.data_dir:
+            from pathlib import Path
+
+            overrides["data_dir"] = Path(self.data_dir).expanduser()
+        return core.Settings.from_environ(**overrides)
+
+    def session(self) -> core.Session:
+        """The current session, made from this magic's settings if there is none."""
+        current = core.use_session(None)
+        if current is None:
+            current = core.Session(self.settings())
+        core.use_session(current)
+        if current.prompt is None:
+            current.prompt = kernel_stdin_prompt
+        return current
+
+    @line_cell_magic
+    def globus(self, line: str, cell: str | None = None) -> t.Any:
+        """
+        Use Globus from the notebook.
+
+        Usage::
+
+            %globus COMMAND [OPTIONS]
+            %%globus COMMAND [OPTIONS] [--out NAME]
+
+        Commands: login, logout, whoami, session, sandbox start|stop|status, help.
+        ``%globus COMMAND --help`` shows a command's options.
+
+        Examples::
+
+            In [1]: %load_ext globus_jupyter
+            In [2]: %globus login --sandbox
+            Logged in as ada@sandbox.example.org (interactive login in this kernel).
+            In [3]: me = %globus whoami
+            In [4]: %globus session
+        """
+        try:
+            return self._run(line, cell)
+        except HelpShown as shown:
+            print(shown.text.rstrip())  # noqa: T201
+            return None
+        except Exception as error:
+            message = describe_error(error)
+            if message is None or not self.short_errors:
+                raise
+            log.debug("%%globus failed", exc_info=True)
+            raise GlobusCommandError(message) from None
+
+    # -- dispatch -----------------------------------------------------------------
+
+    def _run(self, line: str, cell: str | None) -> t.Any:
+        out_name: str | None = None
+        if cell is not None:
+            line, out_name = _take_out_option(line)
+            if cell.strip():
+                command = (split_line(line) or ["help"])[0]
+                raise UsageProblem(
+                    f"%%globus {command} takes no cell body; expected the body to be "
+                    "empty"
+                )
+        command, args = parse_line(line, self._parsers)
+        result = getattr(self, f"_do_{command}")(args)
+        if out_name is not None:
+            assert self.shell is not None
+            self.shell.user_ns[out_name] = result
+            return None
+        return result
+
+    def _do_help(self, args: argparse.Namespace) -> None:
+        if args.topic is None:
+            print(overview())  # noqa: T201
+            return
+        if args.topic not in self._parsers:
+            parse_line(args.topic, self._parsers)
+        raise HelpShown(self._parsers[args.topic].format_help())
+
+    def _do_login(self, args: argparse.Namespace) -> None:
+        if args.sandbox_user and not args.sandbox:
+            raise UsageProblem(
+                "%globus login: --sandbox-user needs --sandbox; expected "
+                "%globus login --sandbox --sandbox-user USERNAME"
+            )
+        if args.sandbox:
+            session = core.sandbox_session(self.settings())
+            session.prompt = kernel_stdin_prompt
+
+            def approve(request: core.LoginRequest) -> str:
+                return core.approve_in_sandbox(request, username=args.sandbox_user)
+
+            identity = session.login(force=True, prompt=approve, scopes=args.scopes)
+        else:
+            session = self.session()
+            identity = session.login(force=args.force, scopes=args.scopes)
+        source = SOURCE_DESCRIPTIONS.get(session.source, session.source)
+        print(identity_line(identity.username, source))  # noqa: T201
+
+    def _do_logout(self, args: argparse.Namespace) -> None:
+        session = self.session()
+        source = session.source
+        removed = session.logout()
+        if not removed:
+            print("No tokens to remove; already logged out.")  # noqa: T201
+        elif source == "hub":
+            print(  # noqa: T201
+                "Forgot the hub's tokens in this kernel (log out of JupyterHub to "
+                "end the hub's login): " + ", ".join(removed)
+            )
+        else:
+            print("Logged out; revoked tokens for " + ", ".join(removed))  # noqa: T201
+
+    def _do_whoami(self, args: argparse.Namespace) -> t.Any:
+        return self.session().whoami()
+
+    def _do_session(self, args: argparse.Namespace) -> core.SessionInfo:
+        return self.session().describe()
+
+    def _do_sandbox(self, args: argparse.Namespace) -> None:
+        from globus_jupyter.core import local_sandbox
+
+        if args.action == "start":
+            sandbox = local_sandbox.start_sandbox(self.settings(), port=args.port)
+            session = core.sandbox_session(self.settings())
+            session.prompt = kernel_stdin_prompt
+            show_message(
+                f"Sandbox running at {sandbox.url} (state in {sandbox.root}); this "
+                "kernel now uses it. %globus login --sandbox logs in without a code."
+            )
+        elif args.action == "stop":
+            stopped = local_sandbox.stop_sandbox()
+            previous = core.use_session(None)
+            if previous is not None:
+                previous.close()
+            print("Sandbox stopped." if stopped else "No sandbox was running.")  # noqa: T201
+        else:
+            running = local_sandbox.running_sandbox()
+            if running is None:
+                print("No sandbox is running in this kernel.")  # noqa: T201
+            else:
+                users = ", ".join(user.username for user in running.users)
+                print(  # noqa: T201
+                    f"Sandbox running at {running.url}\nstate: {running.root}\n"
+                    f"users: {users}"
+                )
+
+
+def _take_out_option(line: str) -> tuple[str, str | None]:
+    """Remove ``--out NAME`` from a cell magic's line."""
+    words = split_line(line)
+    if "--out" not in words:
+        return line, None
+    index = words.index("--out")
+    if index + 1 >= len(words) or not words[index + 1].isidentifier():
+        raise UsageProblem(
+            "--out needs a name: expected %%globus COMMAND ... --out VARIABLE_NAME"
+        )
+    name = words[index + 1]
+    rest = words[:index] + words[index + 2 :]
+    import shlex
+
+    return shlex.join(rest), name
