@@ -34,8 +34,9 @@ class _PlainDataUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> t.Any:
         raise HubDataError(
-            f"{GLOBUS_DATA_VARIABLE} refers to {module}.{name}; only plain data "
-            "(dicts, lists, strings, numbers) is accepted, so it was not loaded"
+            f"{GLOBUS_DATA_VARIABLE} refers to {_shown(module)}.{_shown(name)}; only "
+            "plain data (dicts, lists, strings, numbers) is accepted, so it was not "
+            "loaded"
         )
 
     def persistent_load(self, pid: t.Any) -> t.Any:
@@ -184,6 +185,12 @@ def _id_token_issued_at(id_token: t.Any) -> float | None:
         return None
     issued = claims.get("iat") if isinstance(claims, dict) else None
     return float(issued) if isinstance(issued, int | float) else None
+
+
+def _shown(name: str, limit: int = 80) -> str:
+    """A name from the pickle, made safe to show on one line."""
+    printable = "".join(char if char.isprintable() else "?" for char in name)
+    return printable if len(printable) <= limit else printable[: limit - 3] + "..."
 
 
 def _optional_str(value: t.Any) -> str | None:

@@ -61,6 +61,14 @@ SOURCE_DESCRIPTIONS = {
 }
 
 
+_SOURCE_ADVICE = {
+    "hub": f"hub: run under a JupyterHub that sets {GLOBUS_DATA_VARIABLE}",
+    "client": "client: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET",
+    "stored": "stored: log in once with %globus login",
+    "login": "login: set GLOBUS_JUPYTER_CLIENT_ID",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Identity:
     """The identity a session acts as."""
@@ -290,6 +298,7 @@ class Session:
             return self._app
 
     def _resolve_app(self) -> tuple[NotebookUserApp | NotebookClientApp, str]:
+        stored: NotebookUserApp | None = None
         for source in self.settings.token_sources:
             if source == "hub" and not self._hub_forgotten:
                 hub_data = self._environ.get(GLOBUS_DATA_VARIABLE)
@@ -301,19 +310,25 @@ class Session:
                 if client_id and secret:
                     return self._client_app(client_id, secret), "client"
             elif source == "stored":
-                app = self._stored_app()
-                if app.token_storage.token_storage.get_token_data_by_resource_server():
-                    return app, "stored"
-                if "login" in self.settings.token_sources:
-                    return app, "login"
+                if not self._has_user_client_id():
+                    continue
+                stored = self._stored_app()
+                if _holds_tokens(stored):
+                    return stored, "stored"
             elif source == "login":
-                return self._stored_app(), "login"
+                return stored or self._stored_app(), "login"
+        if stored is not None:
+            stored.close()
         raise LoginRequired(
             "no token source applies: expected one of "
             + ", ".join(self.settings.token_sources)
-            + f" (set {GLOBUS_DATA_VARIABLE}, GLOBUS_CLIENT_ID and "
-            "GLOBUS_CLIENT_SECRET, or allow 'login')"
+            + " ("
+            + "; ".join(_SOURCE_ADVICE[s] for s in self.settings.token_sources)
+            + ")"
         )
+
+    def _has_user_client_id(self) -> bool:
+        return bool(self.settings.client_id) or self.environment == SANDBOX_ENVIRONMENT
 
     def _app_config(self, **overrides: t.Any) -> GlobusAppConfig:
         values: dict[str, t.Any] = {
@@ -596,6 +611,10 @@ class Session:
                 identity=identity,
                 tokens=tokens,
             )
+
+
+def _holds_tokens(app: globus_sdk.GlobusApp) -> bool:
+    return bool(app.token_storage.token_storage.get_token_data_by_resource_server())
 
 
 __all__ = [

@@ -48,12 +48,12 @@ class Settings:
     sandbox_url: str | None = None
 
     def __post_init__(self) -> None:
-        unknown = [s for s in self.token_sources if s not in TOKEN_SOURCES]
-        if unknown:
-            raise UsageProblem(
-                f"unknown token source {unknown[0]!r}: expected some of "
-                + ", ".join(TOKEN_SOURCES)
-            )
+        sources: t.Any = self.token_sources
+        if isinstance(sources, str):
+            sources = parse_token_sources(sources)
+        else:
+            sources = parse_token_sources(",".join(sources))
+        object.__setattr__(self, "token_sources", sources)
 
     @classmethod
     def from_environ(

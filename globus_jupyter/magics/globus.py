@@ -34,7 +34,7 @@ _SETTING_TRAITS = (
 
 @magics_class
 class GlobusMagics(Magics):
-    """Globus from the notebook; configure with ``%config GlobusMagics.NAME = value``."""
+    """Globus from the notebook; set options with ``%config GlobusMagics.NAME``."""
 
     client_id = Unicode(
         None,
@@ -149,13 +149,12 @@ class GlobusMagics(Magics):
         out_name: str | None = None
         if cell is not None:
             line, out_name = _take_out_option(line)
-            if cell.strip():
-                command = (split_line(line) or ["help"])[0]
-                raise UsageProblem(
-                    f"%%globus {command} takes no cell body; expected the body to be "
-                    "empty"
-                )
         command, args = parse_line(line, self._parsers)
+        if cell is not None and _cell_data(cell):
+            raise UsageProblem(
+                f"%%globus {command} takes no cell body; expected the body to be "
+                "empty or comments only"
+            )
         result = getattr(self, f"_do_{command}")(args)
         if out_name is not None:
             assert self.shell is not None
@@ -238,6 +237,12 @@ class GlobusMagics(Magics):
                     f"Sandbox running at {running.url}\nstate: {running.root}\n"
                     f"users: {users}"
                 )
+
+
+def _cell_data(cell: str) -> str:
+    """A cell body without blank lines and ``#`` comments."""
+    lines = [line for line in cell.splitlines() if line.strip()]
+    return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
 
 
 def _take_out_option(line: str) -> tuple[str, str | None]:

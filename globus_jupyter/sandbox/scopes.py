@@ -62,7 +62,7 @@ _SCOPE_DESCRIPTIONS: dict[str, str] = {
     AuthScopes.view_identity_set.scope_string: "View your linked identities",
     AuthScopes.view_consents.scope_string: "View the consents you have granted",
     TransferScopes.all.scope_string: "Move and manage your files with Globus Transfer",
-    SearchScopes.all.scope_string: "Search, create and manage your Globus Search indexes",
+    SearchScopes.all.scope_string: "Search and manage your Globus Search indexes",
     SearchScopes.search.scope_string: "Search Globus Search indexes",
     SearchScopes.ingest.scope_string: "Add entries to your Globus Search indexes",
     FlowsScopes.all.scope_string: "Create, run and manage your flows",
@@ -80,7 +80,9 @@ _SCOPE_DESCRIPTIONS: dict[str, str] = {
 }
 
 # https://auth.globus.org/scopes/<resource server>/<name>
-_URL_SCOPE = re.compile(r"^https://auth\.globus\.org/scopes/(?P<rs>[^/]+)/(?P<name>.+)$")
+_URL_SCOPE = re.compile(
+    r"^https://auth\.globus\.org/scopes/(?P<rs>[^/]+)/(?P<name>.+)$"
+)
 # urn:globus:auth:scope:<resource server>:<name>
 _URN_SCOPE = re.compile(r"^urn:globus:auth:scope:(?P<rs>[^:]+):(?P<name>.+)$")
 
@@ -120,13 +122,13 @@ def _top_level_order(scope_string: str) -> dict[str, int]:
     """
     order: dict[str, int] = {}
     depth = 0
-    for token in re.findall(r"[\[\]]|[^\s\[\]]+", scope_string):
-        if token == "[":
+    for piece in re.findall(r"[\[\]]|[^\s\[\]]+", scope_string):
+        if piece == "[":
             depth += 1
-        elif token == "]":
+        elif piece == "]":
             depth -= 1
         elif depth == 0:
-            order.setdefault(token.lstrip("*"), len(order))
+            order.setdefault(piece.lstrip("*"), len(order))
     return order
 
 

@@ -11,7 +11,9 @@ request id in an ``X-Request-Id`` header.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
+import http
 import json
 import logging
 import typing as t
@@ -111,7 +113,10 @@ class GlobusError(Exception):
 
 def status_title(status: int) -> str:
     """The reason phrase of an HTTP status, e.g. ``Not Found``."""
-    return Response(status=status).status.partition(" ")[2]
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def json_response(
@@ -146,7 +151,7 @@ def auth_style_error_body(error: GlobusError, request_id: str) -> dict[str, t.An
     }
 
 
-class ServiceApp:
+class ServiceApp(abc.ABC):
     """
     One Globus service: a WSGI app answering under its prefix.
 
@@ -161,8 +166,9 @@ class ServiceApp:
         self.context = context
         self.url_map = Map(list(self.rules()), strict_slashes=False)
 
+    @abc.abstractmethod
     def rules(self) -> t.Iterable[Rule]:
-        raise NotImplementedError
+        """The service's routes; each endpoint ``x`` is handled by ``on_x``."""
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -181,7 +187,7 @@ class ServiceApp:
         except GlobusError as error:
             return self.error_response(request, error)
         except RequestRedirect as redirect:
-            return redirect.get_response(request.environ)  # type: ignore[return-value]
+            return redirect.get_response(request.environ)
         except HTTPException as http_error:
             return self.error_response(request, http_globus_error(http_error))
         except Exception:
@@ -224,11 +230,11 @@ def not_found_app(
     environ: WSGIEnvironment, start_response: StartResponse
 ) -> t.Iterable[bytes]:
     """What answers under a prefix that no sandbox service serves (yet)."""
-    rid = request_id(environ)
-    error = GlobusError(
-        404, "NOT_FOUND", "the sandbox serves no service at this path"
-    )
+    error_id = request_id(environ)
+    error = GlobusError(404, "NOT_FOUND", "the sandbox serves no service at this path")
     response = json_response(
-        auth_style_error_body(error, rid), status=404, headers={"X-Request-Id": rid}
+        auth_style_error_body(error, error_id),
+        status=404,
+        headers={"X-Request-Id": error_id},
     )
     return response(environ, start_response)

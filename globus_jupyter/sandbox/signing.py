@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 log = logging.getLogger(__name__)
 
 KEY_FILENAME = "jwk.pem"
-ID_TOKEN_ALGORITHM = "RS256"
+SIGNING_ALGORITHM = "RS256"
 
 
 class SigningKey:
@@ -31,14 +31,13 @@ class SigningKey:
 
     def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
         self._private_key = private_key
-        public_jwk = t.cast(
-            dict[str, t.Any],
-            jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True),
+        public_jwk = jwt.algorithms.RSAAlgorithm.to_jwk(
+            private_key.public_key(), as_dict=True
         )
         self.key_id = _jwk_thumbprint(public_jwk)
         self.public_jwk: dict[str, t.Any] = {
             **public_jwk,
-            "alg": ID_TOKEN_ALGORITHM,
+            "alg": SIGNING_ALGORITHM,
             "use": "sig",
             "kid": self.key_id,
         }
@@ -77,7 +76,7 @@ class SigningKey:
         return jwt.encode(
             claims,
             self._private_key,
-            algorithm=ID_TOKEN_ALGORITHM,
+            algorithm=SIGNING_ALGORITHM,
             headers={"kid": self.key_id},
         )
 

@@ -319,7 +319,8 @@ class SandboxState:
                 ),
             )
             db.execute(
-                "INSERT OR IGNORE INTO identities VALUES (?, ?, ?, NULL, NULL, ?, ?, ?)",
+                "INSERT OR IGNORE INTO identities"
+                " VALUES (?, ?, ?, NULL, NULL, ?, ?, ?)",
                 (
                     SANDBOX_SERVICE_CLIENT_ID,
                     client_identity_username(SANDBOX_SERVICE_CLIENT_ID),
@@ -371,7 +372,9 @@ class SandboxState:
 
     def client(self, client_id: str) -> ClientRecord | None:
         with self.transaction() as db:
-            row = db.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
+            row = db.execute(
+                "SELECT * FROM clients WHERE id = ?", (client_id,)
+            ).fetchone()
         if row is None:
             return None
         return ClientRecord(
@@ -494,7 +497,8 @@ class SandboxState:
         digest = secret_digest(token)
         with self.transaction() as db:
             revoked = db.execute(
-                "UPDATE tokens SET revoked = 1 WHERE token_digest = ? AND client_id = ?",
+                "UPDATE tokens SET revoked = 1"
+                " WHERE token_digest = ? AND client_id = ?",
                 (digest, client_id),
             ).rowcount
             if revoked:
@@ -591,7 +595,9 @@ class SandboxState:
                     int(grant.optional),
                 ),
             ).lastrowid
-            parent_path = [] if parent is None else json.loads(parent["dependency_path"])
+            parent_path = (
+                [] if parent is None else json.loads(parent["dependency_path"])
+            )
             db.execute(
                 "UPDATE consents SET dependency_path = ? WHERE id = ?",
                 (json.dumps([*parent_path, node_id]), node_id),

@@ -46,7 +46,6 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
 
         self.login_button.on_click(self._on_login)
         self.finish_button.on_click(self._on_finish)
-        self.code.on_submit(self._on_finish)
         self.logout_button.on_click(self._on_logout)
 
         super().__init__(children=[self.status, self.error], **kwargs)

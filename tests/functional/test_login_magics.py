@@ -102,9 +102,7 @@ def test_login_by_pasting_the_code_then_whoami_session_logout(
     assert me.loc[me["primary"], "username"].tolist() == ["ada@sandbox.example.org"]
 
     result, captured = run(shell, "%globus session")
-    shown = captured.stdout + "".join(
-        str(out.data) for out in captured.outputs
-    )
+    shown = captured.stdout + "".join(str(out.data) for out in captured.outputs)
     assert "auth.globus.org" in shown
     assert "interactive login" in shown
 
@@ -148,6 +146,7 @@ def test_login_as_the_second_sandbox_user(
 ) -> None:
     login_by_pasting(shell, monkeypatch, username="grace@sandbox.example.org")
     result, _ = run(shell, "who = %globus whoami")
+    assert result.success
     assert shell.user_ns["who"]["username"].iloc[0] == "grace@sandbox.example.org"
 
 

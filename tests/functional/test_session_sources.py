@@ -11,7 +11,6 @@ import typing as t
 from pathlib import Path
 
 import globus_sdk
-import pytest
 import responses
 
 from globus_jupyter import core
@@ -151,6 +150,7 @@ def test_missing_consent_becomes_a_login_for_exactly_those_scopes(
     sandbox: t.Any, tmp_path: Path
 ) -> None:
     session = core.Session(sandbox_settings(sandbox, tmp_path))
+    transfer = session.client(globus_sdk.TransferClient)
     session.login(prompt=browser_prompt)
     asked: list[LoginRequest] = []
 
@@ -164,7 +164,6 @@ def test_missing_consent_becomes_a_login_for_exactly_those_scopes(
         "urn:globus:auth:scope:transfer.api.globus.org:all"
         f"[*https://auth.globus.org/scopes/{collection}/data_access]"
     )
-    transfer = session.client(globus_sdk.TransferClient)
     ls_url = f"{transfer.base_url}v0.10/operation/endpoint/{collection}/ls"
 
     # Transfer is not part of this sandbox yet: it answers like a GCS mapped

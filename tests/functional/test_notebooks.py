@@ -1,0 +1,77 @@
+"""The tutorial notebooks, executed end to end by a real kernel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def execute(path: Path, data_dir: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(path, as_version=4)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GLOBUS_", "GLOBUS_JUPYTER_"))
+    }
+    env["GLOBUS_JUPYTER_DATA_DIR"] = str(data_dir)
+    client = NotebookClient(
+        notebook,
+        timeout=180,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    # the kernel starts with this environment, as under `jupyter execute`
+    client.execute(env=env)
+    return notebook
+
+
+def issued_secret_digests(sandbox_db: Path) -> set[str]:
+    """Digests of every token and code the sandbox ever issued."""
+    with sqlite3.connect(sandbox_db) as db:
+        tokens = {row[0] for row in db.execute("SELECT token_digest FROM tokens")}
+        codes = {
+            row[0] for row in db.execute("SELECT code_digest FROM authorization_codes")
+        }
+    return tokens | codes
+
+
+def test_quickstart_runs_and_shows_no_token(tmp_path: Path) -> None:
+    notebook = execute(NOTEBOOKS / "01-quickstart.ipynb", tmp_path / "data")
+
+    outputs = [out for cell in notebook.cells for out in cell.get("outputs", [])]
+    assert not [out for out in outputs if out.output_type == "error"]
+    text = json.dumps(outputs)
+    assert "Logged in as ada@sandbox.example.org" in text
+    # whoami's result is a DataFrame, rendered as pandas renders one
+    assert any(
+        "text/html" in out.get("data", {})
+        and 'class="dataframe"' in out["data"]["text/html"]
+        and "ada@sandbox.example.org" in out["data"]["text/html"]
+        for out in outputs
+    )
+    assert "Logged out; revoked tokens for auth.globus.org" in text
+
+    digests = issued_secret_digests(tmp_path / "data" / "sandbox" / "sandbox.sqlite")
+    assert digests, "the sandbox issued tokens during the run"
+    whole_notebook = nbformat.writes(notebook)
+    words = set(re.findall(r"[A-Za-z0-9_\-\.~]{12,}", whole_notebook))
+    leaked = [w for w in words if hashlib.sha256(w.encode()).hexdigest() in digests]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("name", ["01-quickstart.ipynb"])
+def test_notebooks_are_stored_without_outputs(name: str) -> None:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(not cell.get("outputs") for cell in code_cells)
