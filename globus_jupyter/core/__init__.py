@@ -8,6 +8,7 @@ frame.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from .environment import SANDBOX_ENVIRONMENT, register_sandbox_environment
 from .errors import (
@@ -26,12 +27,12 @@ _current_lock = threading.Lock()
 _current: Session | None = None
 
 
-def session() -> Session:
-    """The notebook's current session, made from the environment on first use."""
+def session(factory: Callable[[], Session] = Session) -> Session:
+    """The notebook's current session, made by ``factory`` on first use."""
     global _current
     with _current_lock:
         if _current is None:
-            _current = Session()
+            _current = factory()
         return _current
 
 

@@ -179,6 +179,19 @@ class NotebookUserApp(UserApp):
             self._auth_params_with_required_scopes(auth_params)
         )
 
+    def _run_login_flow(
+        self, auth_params: GlobusAuthorizationParameters | None = None
+    ) -> None:
+        # a login in the middle of an operation says why it interrupts the user
+        if auth_params is not None and auth_params.required_scopes:
+            self.flow.reason = "Globus needs your consent for: " + ", ".join(
+                auth_params.required_scopes
+            )
+        try:
+            super()._run_login_flow(auth_params)
+        finally:
+            self.flow.reason = None
+
     def finish_login(self, code: str) -> None:
         token_response = self.flow.exchange_code(code)
         self._authorizer_factory.store_token_response_and_clear_cache(token_response)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import html
-import typing as t
 
 from IPython.core.error import StdinNotImplementedError
 from IPython.display import display
@@ -72,7 +71,3 @@ def kernel_stdin_prompt(request: LoginRequest) -> str:
 
 def identity_line(username: str, source: str) -> str:
     return f"Logged in as {username} ({source})."
-
-
-def short(obj: t.Any) -> str:
-    return str(obj)

@@ -102,10 +102,7 @@ class GlobusMagics(Magics):
 
     def session(self) -> core.Session:
         """The current session, made from this magic's settings if there is none."""
-        current = core.use_session(None)
-        if current is None:
-            current = core.Session(self.settings())
-        core.use_session(current)
+        current = core.session(factory=lambda: core.Session(self.settings()))
         if current.prompt is None:
             current.prompt = kernel_stdin_prompt
         return current
