@@ -16,13 +16,14 @@ import datetime
 import logging
 import os
 import threading
+import time
 import typing as t
 
 import globus_sdk
 from globus_sdk import ClientApp, GlobusAppConfig, UserApp
 from globus_sdk.authorizers import GlobusAuthorizer
 from globus_sdk.gare import GlobusAuthorizationParameters
-from globus_sdk.scopes import AuthScopes, Scope
+from globus_sdk.scopes import AuthScopes, Scope, TransferScopes
 from globus_sdk.token_storage import MemoryTokenStorage, TokenStorageData
 
 from .environment import (
@@ -31,10 +32,13 @@ from .environment import (
     register_sandbox_environment,
 )
 from .errors import HubDataError, LoginRequired, UsageProblem
+from .history import LocalHistory
 from .hub import GLOBUS_DATA_VARIABLE, HubAuthState, decode_globus_data
 from .login import CodePrompt, LoginRequest, NotebookLoginFlowManager
 from .settings import Settings
 from .storage import TOKEN_DATABASE_NAME, SharedSQLiteTokenStorage
+from .transfer import TransferService, transfer_poller
+from .watcher import TaskWatcher
 
 if t.TYPE_CHECKING:
     import pandas as pd
@@ -261,6 +265,9 @@ class Session:
         self._identity: Identity | None = None
         self._clients: dict[tuple[type[t.Any], tuple[str, ...]], t.Any] = {}
         self._prompt: CodePrompt | None = None
+        self._history: LocalHistory | None = None
+        self._watcher: TaskWatcher | None = None
+        self._transfer: TransferService | None = None
 
     def __repr__(self) -> str:
         return (
@@ -305,6 +312,8 @@ class Session:
                 self._lock = threading.RLock()
                 self._app = None
                 self._clients.clear()
+                self._history = None
+                self._watcher = None
                 self._pid = os.getpid()
             if self._app is None:
                 self._app, self._source = self._resolve_app()
@@ -398,7 +407,12 @@ class Session:
             self.settings.data_dir / TOKEN_DATABASE_NAME,
             namespace=f"{self.environment}/{client_id}",
         )
-        return self._user_app(client_id, storage)
+        app = self._user_app(client_id, storage)
+        # one login covers Transfer too, the service most notebooks use first
+        app.add_scope_requirements(
+            {TransferScopes.resource_server: [str(TransferScopes.all)]}
+        )
+        return app
 
     def _hub_app(self, hub: HubAuthState) -> NotebookUserApp:
         if hub.identity_id is None:
@@ -470,6 +484,33 @@ class Session:
     @property
     def auth(self) -> globus_sdk.AuthClient:
         return self.client(globus_sdk.AuthClient)
+
+    @property
+    def transfer(self) -> TransferService:
+        """Transfer operations: ``session.transfer.ls("home:/~/")``."""
+        if self._transfer is None:
+            self._transfer = TransferService(self)
+        return self._transfer
+
+    @property
+    def history(self) -> LocalHistory:
+        """Submitted tasks and aliases, kept across kernels."""
+        self._ensure_app()
+        with self._lock:
+            if self._history is None:
+                self._history = LocalHistory(self.settings.data_dir, self.environment)
+            return self._history
+
+    @property
+    def watcher(self) -> TaskWatcher:
+        """The one thread that follows this session's tasks."""
+        self._ensure_app()
+        with self._lock:
+            if self._watcher is None:
+                self._watcher = TaskWatcher(
+                    transfer_poller(self), interval=self.settings.poll_interval
+                )
+            return self._watcher
 
     # -- login and logout ---------------------------------------------------------
 
@@ -565,7 +606,10 @@ class Session:
         with self._lock:
             if self._app is not None:
                 self._app.close()
+            if self._history is not None:
+                self._history.close()
             self._app = None
+            self._history = None
             self._clients.clear()
 
     # -- who and what -------------------------------------------------------------
@@ -612,7 +656,7 @@ class Session:
             identity = self._identity
             # describing a session must never start a login: only ask Auth who
             # the user is when the tokens are usable as they are
-            if identity is None and tokens and not app.login_required():
+            if identity is None and _auth_token_usable(stored):
                 try:
                     identity = self.identity()
                 except (globus_sdk.GlobusAPIError, globus_sdk.NetworkError):
@@ -624,6 +668,14 @@ class Session:
                 identity=identity,
                 tokens=tokens,
             )
+
+
+def _auth_token_usable(stored: t.Mapping[str, TokenStorageData]) -> bool:
+    """Whether Auth can be asked who the user is without logging in first."""
+    data = stored.get(AuthScopes.resource_server)
+    if data is None:
+        return False
+    return data.refresh_token is not None or data.expires_at_seconds > time.time() + 60
 
 
 def _holds_tokens(app: globus_sdk.GlobusApp) -> bool:

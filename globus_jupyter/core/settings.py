@@ -46,6 +46,7 @@ class Settings:
     token_sources: tuple[str, ...] = TOKEN_SOURCES
     data_dir: Path = dataclasses.field(default_factory=default_data_dir)
     sandbox_url: str | None = None
+    poll_interval: float = 2.0
 
     def __post_init__(self) -> None:
         sources: t.Any = self.token_sources
@@ -74,6 +75,10 @@ class Settings:
             )
         if env.get(ENV_PREFIX + "DATA_DIR"):
             values["data_dir"] = Path(env[ENV_PREFIX + "DATA_DIR"]).expanduser()
+        if env.get(ENV_PREFIX + "POLL_INTERVAL"):
+            values["poll_interval"] = _positive_float(
+                env[ENV_PREFIX + "POLL_INTERVAL"], "GLOBUS_JUPYTER_POLL_INTERVAL"
+            )
         if env.get(ENV_PREFIX + "SANDBOX_URL"):
             values["sandbox_url"] = env[ENV_PREFIX + "SANDBOX_URL"]
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -81,6 +86,16 @@ class Settings:
 
     def replace(self, **changes: t.Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def _positive_float(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise UsageProblem(f"{name} is {text!r}: expected a number of seconds above 0")
+    return value
 
 
 def parse_token_sources(text: str) -> tuple[str, ...]:

@@ -23,6 +23,8 @@ from .parser import HelpShown, build_parsers, overview, parse_line, split_line
 
 log = logging.getLogger(__name__)
 
+_COMMANDS_WITH_BODY = frozenset({"transfer"})
+
 _SETTING_TRAITS = (
     "client_id",
     "environment",
@@ -98,6 +100,7 @@ class GlobusMagics(Magics):
             from pathlib import Path
 
             overrides["data_dir"] = Path(self.data_dir).expanduser()
+        overrides["poll_interval"] = self.poll_interval
         return core.Settings.from_environ(**overrides)
 
     def session(self) -> core.Session:
@@ -147,12 +150,14 @@ class GlobusMagics(Magics):
         if cell is not None:
             line, out_name = _take_out_option(line)
         command, args = parse_line(line, self._parsers)
-        if cell is not None and _cell_data(cell):
+        body = _cell_data(cell) if cell is not None else ""
+        if body and command not in _COMMANDS_WITH_BODY:
             raise UsageProblem(
                 f"%%globus {command} takes no cell body; expected the body to be "
                 "empty or comments only"
             )
-        result = getattr(self, f"_do_{command}")(args)
+        args.body = body
+        result = getattr(self, f"_do_{command.replace('-', '_')}")(args)
         if out_name is not None:
             assert self.shell is not None
             self.shell.user_ns[out_name] = result
@@ -181,6 +186,9 @@ class GlobusMagics(Magics):
                 return core.approve_in_sandbox(request, username=args.sandbox_user)
 
             identity = session.login(force=True, prompt=approve, scopes=args.scopes)
+            # consents asked for later (e.g. a guarded collection) are approved
+            # the same way: nobody has to build a scope string in a tutorial
+            session.prompt = approve
         else:
             session = self.session()
             identity = session.login(force=args.force, scopes=args.scopes)
@@ -206,6 +214,155 @@ class GlobusMagics(Magics):
 
     def _do_session(self, args: argparse.Namespace) -> core.SessionInfo:
         return self.session().describe()
+
+    # -- Transfer -----------------------------------------------------------------
+
+    def _do_ls(self, args: argparse.Namespace) -> t.Any:
+        return self.session().transfer.ls(
+            args.reference,
+            show_hidden=args.all,
+            filter=args.filter,
+            orderby=args.orderby,
+            limit=args.limit,
+        )
+
+    def _do_mkdir(self, args: argparse.Namespace) -> None:
+        print(self.session().transfer.mkdir(args.reference))  # noqa: T201
+
+    def _do_rename(self, args: argparse.Namespace) -> None:
+        message = self.session().transfer.rename(
+            args.collection, args.source, args.destination
+        )
+        print(message)  # noqa: T201
+
+    def _do_rm(self, args: argparse.Namespace) -> t.Any:
+        task = self.session().transfer.rm(
+            args.reference,
+            recursive=args.recursive,
+            label=args.label,
+            ignore_missing=args.ignore_missing,
+        )
+        return self._follow(task, wait=args.wait, timeout=args.timeout)
+
+    def _do_transfer(self, args: argparse.Namespace) -> t.Any:
+        from globus_jupyter.core.transfer import BatchItem, TransferOptions
+
+        options = TransferOptions(
+            label=args.label,
+            sync_level=args.sync_level,
+            verify_checksum=args.verify_checksum,
+            preserve_timestamp=args.preserve_timestamp,
+            encrypt_data=args.encrypt_data,
+            include=tuple(args.include),
+            exclude=tuple(args.exclude),
+            deadline=args.deadline,
+            delete_destination_extra=args.delete_destination_extra,
+            skip_source_errors=args.skip_source_errors,
+            fail_on_quota_errors=args.fail_on_quota_errors,
+        )
+        if args.body:
+            items = parse_batch(args.body)
+        else:
+            items = [BatchItem("", "", args.recursive)]
+        service = self.session().transfer
+        if args.dry_run:
+            document = service.transfer_document(
+                args.source, args.destination, items, options
+            )
+            return dict(document)
+        task = service.submit(args.source, args.destination, items, options)
+        return self._follow(task, wait=args.wait, timeout=args.timeout)
+
+    def _follow(self, task: t.Any, *, wait: bool, timeout: float | None) -> t.Any:
+        """Show a task's progress; with ``wait``, block until it is done."""
+        view = progress_view(task)
+        if not wait:
+            return view
+        if _has_widget_frontend():
+            from IPython.display import display
+
+            display(view)  # type: ignore[no-untyped-call]
+        try:
+            snapshot = task.wait(timeout=timeout)
+        except KeyboardInterrupt:
+            print(  # noqa: T201
+                f"Stopped waiting; task {task.task_id} goes on "
+                f"(%globus task wait {task.task_id})."
+            )
+            return None
+        if snapshot is None or not snapshot.done:
+            print(  # noqa: T201
+                f"Task {task.task_id} is not done after {timeout} s; it goes on."
+            )
+        return task
+
+    def _do_task(self, args: argparse.Namespace) -> t.Any:
+        service = self.session().transfer
+        if args.action == "list":
+            return service.task_list(
+                limit=args.limit,
+                status=args.filter_status,
+                type=args.filter_type,
+                label=args.filter_label,
+                task_ids=args.filter_task_id,
+                history_only=args.history,
+            )
+        if args.action == "show":
+            import pandas as pd
+
+            document = service.task_show(args.task_id)
+            return pd.Series(document, name=args.task_id, dtype=object)
+        if args.action == "wait":
+            return self._follow(
+                service.task(args.task_id), wait=True, timeout=args.timeout
+            )
+        if args.action == "cancel":
+            print(service.task_cancel(args.task_id))  # noqa: T201
+            return None
+        if args.action == "event-list":
+            return service.task_events(args.task_id)
+        # progress: re-attach views to tasks, e.g. after a kernel restart
+        task_ids = args.task_ids or _active_history_ids(service)
+        if not task_ids:
+            print("No active tasks submitted from here.")  # noqa: T201
+            return None
+        views = [progress_view(service.task(task_id)) for task_id in task_ids]
+        if len(views) == 1:
+            return views[0]
+        from IPython.display import display
+
+        for view in views:
+            display(view)  # type: ignore[no-untyped-call]
+        return None
+
+    def _do_endpoint(self, args: argparse.Namespace) -> t.Any:
+        return self.session().transfer.endpoint_search(
+            args.text, scope=args.filter_scope, limit=args.limit
+        )
+
+    def _do_bookmark(self, args: argparse.Namespace) -> t.Any:
+        return self.session().transfer.bookmark_list()
+
+    def _do_alias(self, args: argparse.Namespace) -> t.Any:
+        service = self.session().transfer
+        if args.remove:
+            service.remove_alias(args.remove)
+            print(f"Removed alias {args.remove}.")  # noqa: T201
+            return None
+        if args.definition is None:
+            return service.aliases_frame()
+        name, sep, target = args.definition.partition("=")
+        if not sep or not target:
+            raise UsageProblem(
+                f"{args.definition!r} is not an alias definition: expected "
+                "NAME=COLLECTION[:PATH], e.g. home=<uuid>:/~/"
+            )
+        alias = service.set_alias(name.strip(), target.strip())
+        where = (
+            f"{alias.collection_id}:{alias.path}" if alias.path else alias.collection_id
+        )
+        print(f"{alias.name} = {where}")  # noqa: T201
+        return None
 
     def _do_sandbox(self, args: argparse.Namespace) -> None:
         from globus_jupyter.core import local_sandbox
@@ -234,6 +391,58 @@ class GlobusMagics(Magics):
                     f"Sandbox running at {running.url}\nstate: {running.root}\n"
                     f"users: {users}"
                 )
+
+
+def _has_widget_frontend() -> bool:
+    """True in a Jupyter kernel, where widgets can render; False in a terminal."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def progress_view(task: t.Any) -> t.Any:
+    """A ``TaskProgress`` widget where widgets render, else a text bar."""
+    if _has_widget_frontend():
+        from globus_jupyter.widgets.progress import TaskProgress
+
+        return TaskProgress(task)
+    from globus_jupyter.widgets.text import TextProgress
+
+    return TextProgress(task)
+
+
+def _active_history_ids(service: t.Any) -> list[str]:
+    frame = service.task_list(history_only=True, limit=100)
+    active = frame[frame["status"].isin(["ACTIVE", "INACTIVE"])]
+    return [str(task_id) for task_id in active["task_id"]]
+
+
+def parse_batch(body: str) -> list[t.Any]:
+    """
+    Batch lines as globus-cli reads them: ``[--recursive] SOURCE_PATH DEST_PATH``.
+
+    Paths are relative to the references on the magic line; blank lines and
+    ``#`` comments are skipped.
+    """
+    from globus_jupyter.core.transfer import BatchItem
+
+    items = []
+    for number, line in enumerate(body.splitlines(), start=1):
+        words = split_line(line)
+        if not words or words[0].startswith("#"):
+            continue
+        recursive = False
+        while words and words[0] in ("-r", "--recursive"):
+            recursive = True
+            words = words[1:]
+        if len(words) != 2:
+            raise UsageProblem(
+                f"batch line {number} has {len(words)} path(s): expected "
+                "[--recursive] SOURCE_PATH DEST_PATH"
+            )
+        items.append(BatchItem(words[0], words[1], recursive))
+    return items
 
 
 def _cell_data(cell: str) -> str:

@@ -20,6 +20,15 @@ COMMANDS: dict[str, str] = {
     "logout": "revoke this session's tokens and delete the stored ones",
     "whoami": "show the logged-in identity set as a DataFrame",
     "session": "show where the tokens came from, their scopes and expiry",
+    "ls": "list a directory of a collection as a DataFrame",
+    "mkdir": "make a directory on a collection",
+    "rename": "rename a file or directory on a collection",
+    "rm": "delete a file or directory (a delete task)",
+    "transfer": "transfer files between collections, with live progress",
+    "task": "list, show, wait for, cancel tasks; their events; re-attach progress",
+    "endpoint": "search for collections and endpoints (endpoint search TEXT)",
+    "bookmark": "list your Transfer bookmarks (bookmark list)",
+    "alias": "name a collection and path: %globus alias home=UUID:/~/",
     "sandbox": "start, stop or describe the offline sandbox (start|stop|status)",
     "help": "show this help, or a command's help: %globus help login",
 }
@@ -96,6 +105,8 @@ def build_parsers() -> dict[str, CommandParser]:
         "scopes and expiry (never a token).",
     )
 
+    _add_transfer_commands(parsers)
+
     sandbox = _command("sandbox", "Run the offline Globus sandbox in this kernel.")
     sandbox.add_argument("action", choices=("start", "stop", "status"))
     sandbox.add_argument(
@@ -107,6 +118,157 @@ def build_parsers() -> dict[str, CommandParser]:
     help_.add_argument("topic", nargs="?", metavar="COMMAND")
     parsers["help"] = help_
     return parsers
+
+
+_REFERENCE_HELP = "COLLECTION[:PATH]: a collection UUID, alias or bookmark name"
+
+
+def _add_transfer_commands(parsers: dict[str, CommandParser]) -> None:
+    ls = _command("ls", "List a directory as a DataFrame (name, type, size, ...).")
+    ls.add_argument("reference", metavar="COLLECTION[:PATH]", help=_REFERENCE_HELP)
+    ls.add_argument("-a", "--all", action="store_true", help="show hidden files")
+    ls.add_argument(
+        "--filter", metavar="PATTERN", help="only names matching, e.g. '~*.csv'"
+    )
+    ls.add_argument("--orderby", metavar="FIELD", help="e.g. 'name ASC', 'size DESC'")
+    ls.add_argument("--limit", type=int, metavar="N", help="at most N entries")
+    parsers["ls"] = ls
+
+    mkdir = _command("mkdir", "Make a directory on a collection.")
+    mkdir.add_argument("reference", metavar="COLLECTION:PATH", help=_REFERENCE_HELP)
+    parsers["mkdir"] = mkdir
+
+    rename = _command("rename", "Rename a file or directory on a collection.")
+    rename.add_argument("collection", metavar="COLLECTION", help=_REFERENCE_HELP)
+    rename.add_argument("source", metavar="SOURCE_PATH")
+    rename.add_argument("destination", metavar="DEST_PATH")
+    parsers["rename"] = rename
+
+    rm = _command("rm", "Delete a file or directory with a delete task.")
+    rm.add_argument("reference", metavar="COLLECTION:PATH", help=_REFERENCE_HELP)
+    rm.add_argument("-r", "--recursive", action="store_true")
+    rm.add_argument("--label", metavar="TEXT")
+    rm.add_argument("-f", "--ignore-missing", action="store_true")
+    _add_wait_options(rm)
+    parsers["rm"] = rm
+
+    transfer = _command(
+        "transfer",
+        "Transfer a file or directory; with %%globus transfer, each line of the cell "
+        "is [--recursive] SOURCE_PATH DEST_PATH, relative to the two references.",
+    )
+    transfer.add_argument("source", metavar="SOURCE", help=_REFERENCE_HELP)
+    transfer.add_argument("destination", metavar="DEST", help=_REFERENCE_HELP)
+    transfer.add_argument("-r", "--recursive", action="store_true")
+    transfer.add_argument("--label", metavar="TEXT")
+    transfer.add_argument(
+        "-s", "--sync-level", choices=("exists", "size", "mtime", "checksum")
+    )
+    transfer.add_argument(
+        "--verify-checksum",
+        dest="verify_checksum",
+        action="store_true",
+        default=True,
+        help="verify checksums after copying (the default)",
+    )
+    transfer.add_argument(
+        "--no-verify-checksum", dest="verify_checksum", action="store_false"
+    )
+    transfer.add_argument(
+        "--preserve-timestamp", "--preserve-mtime", action="store_true"
+    )
+    transfer.add_argument("--encrypt-data", "--encrypt", action="store_true")
+    transfer.add_argument("--include", action="append", default=[], metavar="PATTERN")
+    transfer.add_argument("--exclude", action="append", default=[], metavar="PATTERN")
+    transfer.add_argument("--deadline", metavar="ISO_DATETIME")
+    transfer.add_argument("--delete-destination-extra", "--delete", action="store_true")
+    transfer.add_argument("--skip-source-errors", action="store_true")
+    transfer.add_argument("--fail-on-quota-errors", action="store_true")
+    transfer.add_argument(
+        "--dry-run", action="store_true", help="show the document, submit nothing"
+    )
+    _add_wait_options(transfer)
+    parsers["transfer"] = transfer
+
+    task = _command("task", "Work with Transfer tasks.")
+    actions = task.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=CommandParser, required=True
+    )
+    task_list = actions.add_parser("list", prog="%globus task list")
+    task_list.add_argument("--limit", type=int, default=25, metavar="N")
+    task_list.add_argument(
+        "--filter-status", action="append", default=[], metavar="STATUS"
+    )
+    task_list.add_argument("--filter-type", action="append", default=[], metavar="TYPE")
+    task_list.add_argument("--filter-label", metavar="TEXT")
+    task_list.add_argument(
+        "--filter-task-id", action="append", default=[], metavar="TASK_ID"
+    )
+    task_list.add_argument(
+        "--history",
+        action="store_true",
+        help="only tasks submitted from here (kept across kernel restarts)",
+    )
+    for name in ("show", "cancel", "event-list"):
+        sub = actions.add_parser(name, prog=f"%globus task {name}")
+        sub.add_argument("task_id", metavar="TASK_ID")
+    wait = actions.add_parser("wait", prog="%globus task wait")
+    wait.add_argument("task_id", metavar="TASK_ID")
+    wait.add_argument("--timeout", type=float, metavar="SECONDS")
+    progress = actions.add_parser(
+        "progress",
+        prog="%globus task progress",
+        description="Show live progress of tasks; without ids, of the active tasks "
+        "submitted from here.",
+    )
+    progress.add_argument("task_ids", nargs="*", metavar="TASK_ID")
+    parsers["task"] = task
+
+    endpoint = _command("endpoint", "Find collections and endpoints.")
+    endpoint_actions = endpoint.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=CommandParser, required=True
+    )
+    search = endpoint_actions.add_parser("search", prog="%globus endpoint search")
+    search.add_argument("text", nargs="?", metavar="TEXT")
+    search.add_argument(
+        "--filter-scope",
+        choices=(
+            "all",
+            "my-endpoints",
+            "my-gcp-endpoints",
+            "recently-used",
+            "in-use",
+            "shared-by-me",
+            "shared-with-me",
+        ),
+    )
+    search.add_argument("--limit", type=int, default=25, metavar="N")
+    parsers["endpoint"] = endpoint
+
+    bookmark = _command("bookmark", "Your Transfer bookmarks.")
+    bookmark_actions = bookmark.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=CommandParser, required=True
+    )
+    bookmark_actions.add_parser("list", prog="%globus bookmark list")
+    parsers["bookmark"] = bookmark
+
+    alias = _command(
+        "alias",
+        "Name a collection (and a base path) for later references; without "
+        "arguments, list the aliases.",
+    )
+    alias.add_argument("definition", nargs="?", metavar="NAME=COLLECTION[:PATH]")
+    alias.add_argument("--remove", metavar="NAME")
+    parsers["alias"] = alias
+
+
+def _add_wait_options(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--wait", action="store_true", help="block until the task is done"
+    )
+    parser.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="with --wait, stop waiting"
+    )
 
 
 def split_line(line: str) -> list[str]:

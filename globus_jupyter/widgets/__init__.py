@@ -1,7 +1,25 @@
-"""ipywidgets views over the core: panels that never block the kernel."""
+"""
+ipywidgets views over the core: panels that never block the kernel.
+
+Imported lazily, so that ``globus_jupyter.widgets.text`` works without ipywidgets.
+"""
 
 from __future__ import annotations
 
-from .login import LoginPanel
+import importlib
+import typing as t
 
-__all__ = ["LoginPanel"]
+if t.TYPE_CHECKING:
+    from .login import LoginPanel
+    from .progress import TaskProgress
+
+_LAZY = {"LoginPanel": ".login", "TaskProgress": ".progress"}
+
+
+def __getattr__(name: str) -> t.Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(name)
+
+
+__all__ = ["LoginPanel", "TaskProgress"]
