@@ -163,14 +163,23 @@ class TaskWatcher:
     def watch(self, task_id: str, listener: Listener | None = None) -> None:
         """Follow ``task_id``; ``listener`` gets every new snapshot of it."""
         with self._lock:
-            listeners = self._listeners.setdefault(task_id, [])
+            known = self._snapshots.get(task_id)
+            new = task_id not in self._listeners
+            if known is not None and known.done:
+                # nothing more will happen to it: show the end, poll nothing
+                new = False
+            else:
+                self._listeners.setdefault(task_id, [])
             if listener is not None:
-                listeners.append(listener)
-                known = self._snapshots.get(task_id)
+                if task_id in self._listeners:
+                    self._listeners[task_id].append(listener)
                 if known is not None:
                     listener(known)
-            self._ensure_thread()
-        self._wakeup.set()
+            if task_id in self._listeners:
+                self._ensure_thread()
+        if new:
+            # a newly watched task gets its first snapshot without waiting
+            self._wakeup.set()
 
     def unwatch(self, task_id: str, listener: Listener | None = None) -> None:
         with self._lock:
@@ -209,7 +218,7 @@ class TaskWatcher:
                     return known
                 if task_id not in self._listeners:
                     self._listeners[task_id] = []
-                    self._ensure_thread()
+                self._ensure_thread()
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return known
@@ -236,6 +245,7 @@ class TaskWatcher:
                 task_ids = list(self._listeners)
                 if not task_ids:
                     self._thread = None
+                    self._lock.notify_all()
                     return
             changed = self._poll_once(task_ids)
             interval = (
@@ -268,11 +278,14 @@ class TaskWatcher:
                 ]
                 if new.done:
                     self._listeners.pop(task_id, None)
-            self._lock.notify_all()
 
+        # views first, waiters after: when wait() returns, every view shows
+        # the state it returned
         for listener, snapshot in notify:
             try:
                 listener(snapshot)
             except Exception:  # a broken view must not stop the others
                 log.debug("task listener failed", exc_info=True)
+        with self._lock:
+            self._lock.notify_all()
         return changed

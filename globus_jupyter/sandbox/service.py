@@ -19,6 +19,7 @@ import logging
 import typing as t
 import uuid
 from functools import cached_property
+from pathlib import Path
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RequestRedirect, Rule
@@ -43,6 +44,14 @@ class SandboxSettings:
     access_token_lifetime: int
     #: whether offline access yields refresh tokens (hub tokens often cannot refresh)
     refresh_tokens: bool
+    #: bytes per second for copies into or out of the throttled collection
+    remote_bandwidth: int = 4 * 1024 * 1024
+    #: the share of requests (0 to 1) that a fault-injecting service fails
+    fault_rate: float = 0.0
+    #: the kinds of fault to pick from: "500", "502", "503", "429", "drop"
+    faults: tuple[str, ...] = ("500", "502", "503", "429", "drop")
+    #: seconds every request to a fault-injecting service waits before it is served
+    latency: float = 0.0
 
 
 @dataclasses.dataclass
@@ -54,6 +63,8 @@ class SandboxContext:
     signing_key: SigningKey
     #: ``http://127.0.0.1:PORT/``, known once the server is bound
     url: str
+    #: the sandbox root: the state file, and the directories services serve
+    root: Path
 
     def service_url(self, service: str) -> str:
         return f"{self.url}{service}/"
@@ -89,6 +100,8 @@ class GlobusError(Exception):
     :param detail: one line saying what was wrong and what was expected
     :param error: the OAuth ``error`` value, where OAuth defines one
     :param headers: extra response headers, e.g. ``WWW-Authenticate``
+    :param extra: extra members of the error document, for services whose errors
+        carry more than a code and a message (e.g. Transfer's ``required_scopes``)
     """
 
     def __init__(
@@ -99,6 +112,7 @@ class GlobusError(Exception):
         *,
         error: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, t.Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -106,6 +120,7 @@ class GlobusError(Exception):
         self.detail = detail
         self.error = error
         self.headers = headers or {}
+        self.extra = extra or {}
 
     def __repr__(self) -> str:
         return f"GlobusError({self.status}, {self.code!r}, {self.detail!r})"
@@ -157,10 +172,13 @@ class ServiceApp(abc.ABC):
 
     Subclasses set ``name`` (the URL prefix and globus-sdk service name), list
     their routes in :meth:`rules` with endpoint names, and define ``on_<endpoint>``
-    handlers taking the request and the route's arguments.
+    handlers taking the request and the route's arguments. A service with work of
+    its own (worker threads) starts and stops it in :meth:`start` and :meth:`stop`.
     """
 
     name: t.ClassVar[str]
+    #: whether the sandbox's fault injection applies to this service's requests
+    injects_faults: t.ClassVar[bool] = False
 
     def __init__(self, context: SandboxContext) -> None:
         self.context = context
@@ -169,6 +187,12 @@ class ServiceApp(abc.ABC):
     @abc.abstractmethod
     def rules(self) -> t.Iterable[Rule]:
         """The service's routes; each endpoint ``x`` is handled by ``on_x``."""
+
+    def start(self) -> None:
+        """Start background work; called once the sandbox serves requests."""
+
+    def stop(self) -> None:
+        """Stop background work; called after the last request was answered."""
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse

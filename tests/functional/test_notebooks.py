@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sqlite3
+import typing as t
 from pathlib import Path
 
 import nbformat
@@ -46,6 +47,13 @@ def issued_secret_digests(sandbox_db: Path) -> set[str]:
     return tokens | codes
 
 
+def widget_states(notebook: nbformat.NotebookNode) -> list[dict[str, t.Any]]:
+    """The widget models nbclient saved with the notebook, as a frontend sees them."""
+    saved = notebook.metadata.get("widgets", {})
+    state = saved.get("application/vnd.jupyter.widget-state+json", {})
+    return [model["state"] for model in state.get("state", {}).values()]
+
+
 def test_quickstart_runs_and_shows_no_token(tmp_path: Path) -> None:
     notebook = execute(NOTEBOOKS / "01-quickstart.ipynb", tmp_path / "data")
 
@@ -53,14 +61,27 @@ def test_quickstart_runs_and_shows_no_token(tmp_path: Path) -> None:
     assert not [out for out in outputs if out.output_type == "error"]
     text = json.dumps(outputs)
     assert "Logged in as ada@sandbox.example.org" in text
-    # whoami's result is a DataFrame, rendered as pandas renders one
+    html_tables = [
+        out["data"]["text/html"]
+        for out in outputs
+        if 'class="dataframe"' in out.get("data", {}).get("text/html", "")
+    ]
+    # whoami and the directory listing are DataFrames, rendered as pandas does
+    assert any("ada@sandbox.example.org" in table for table in html_tables)
+    assert any("README.txt" in table for table in html_tables)
+
+    # the progress widget rendered, and its saved state is the final one
     assert any(
-        "text/html" in out.get("data", {})
-        and 'class="dataframe"' in out["data"]["text/html"]
-        and "ada@sandbox.example.org" in out["data"]["text/html"]
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
         for out in outputs
     )
-    assert "Logged out; revoked tokens for auth.globus.org" in text
+    states = widget_states(notebook)
+    bars = [s for s in states if s.get("_model_name") == "FloatProgressModel"]
+    assert bars
+    assert all(bar["value"] == 1.0 for bar in bars)
+    assert any(bar["bar_style"] == "success" for bar in bars)
+    assert any("SUCCEEDED" in str(s.get("value", "")) for s in states)
+    assert "Logged out; revoked tokens for" in text
 
     digests = issued_secret_digests(tmp_path / "data" / "sandbox" / "sandbox.sqlite")
     assert digests, "the sandbox issued tokens during the run"
