@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import tempfile
 import typing as t
 from pathlib import Path
@@ -13,28 +15,63 @@ from globus_jupyter.sandbox import SANDBOX_COLLECTIONS, Sandbox
 
 @contextlib.contextmanager
 def logged_in_sandbox(
-    **sandbox_options: t.Any,
-) -> t.Iterator[tuple[Sandbox, core.Session]]:
+    *, separate_process: bool = False, **sandbox_options: t.Any
+) -> t.Iterator[tuple[Path, Sandbox | None, core.Session]]:
+    """
+    Start a sandbox (in this process, or as ``python -m globus_jupyter.sandbox``
+    so that its work does not share this process's interpreter lock) and log in.
+
+    Yields the sandbox root, the in-process ``Sandbox`` (or ``None``) and a session
+    with the aliases home, scratch, remote and guarded.
+    """
     with tempfile.TemporaryDirectory(prefix="globus-jupyter-bench-") as tmp:
-        root = Path(tmp)
-        with Sandbox(root / "sandbox", **sandbox_options) as sandbox:
+        root = Path(tmp) / "sandbox"
+        with contextlib.ExitStack() as stack:
+            if separate_process:
+                url = stack.enter_context(_sandbox_process(root))
+                sandbox = None
+            else:
+                sandbox = stack.enter_context(Sandbox(root, **sandbox_options))
+                url = sandbox.url
             session = core.Session(
                 core.Settings(
-                    environment=core.register_sandbox_environment(sandbox.url),
-                    sandbox_url=sandbox.url,
-                    data_dir=root / "data",
+                    environment=core.register_sandbox_environment(url),
+                    sandbox_url=url,
+                    data_dir=Path(tmp) / "data",
                     poll_interval=1.0,
                 )
             )
+            stack.callback(session.close)
             session.login(prompt=core.approve_in_sandbox)
             for name, collection_id in SANDBOX_COLLECTIONS.items():
                 base = "/~/" if name == "home" else "/"
                 session.transfer.set_alias(name, f"{collection_id}:{base}")
-            try:
-                yield sandbox, session
-            finally:
-                session.close()
+            yield root, sandbox, session
 
 
-def collection_dir(sandbox: Sandbox, name: str) -> Path:
-    return Path(sandbox.root) / "collections" / name
+@contextlib.contextmanager
+def _sandbox_process(root: Path) -> t.Iterator[str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "globus_jupyter.sandbox",
+            "--root",
+            str(root),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        yield line.rsplit(" ", 1)[-1].strip()
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def collection_dir(root: Path, name: str) -> Path:
+    return root / "collections" / name

@@ -27,8 +27,8 @@ def main() -> None:
     args = parser.parse_args()
     size = args.total_mib * 1024 * 1024 // args.files
 
-    with logged_in_sandbox() as (sandbox, session):
-        scratch = collection_dir(sandbox, "scratch")
+    with logged_in_sandbox() as (root, _, session):
+        scratch = collection_dir(root, "scratch")
         source = scratch / "data"
         source.mkdir(parents=True)
         block = os.urandom(size)

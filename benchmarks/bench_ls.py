@@ -28,8 +28,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    with logged_in_sandbox() as (sandbox, session):
-        big = collection_dir(sandbox, "scratch") / "big"
+    with logged_in_sandbox(separate_process=True) as (root, _, session):
+        big = collection_dir(root, "scratch") / "big"
         big.mkdir(parents=True)
         for number in range(args.entries):
             (big / f"file-{number:06d}.dat").write_bytes(b"x" * (number % 97))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import typing as t
 
 import globus_sdk
 from _sandbox import collection_dir, logged_in_sandbox
@@ -27,14 +28,17 @@ def main() -> None:
     counts = [int(c) for c in args.counts.split(",")]
 
     # a trickle of bandwidth keeps every task active while we count
-    with logged_in_sandbox(remote_bandwidth=1024) as (sandbox, session):
-        home = collection_dir(sandbox, "home")
-        (next(home.iterdir()) / "big.bin").write_bytes(b"\0" * 4_000_000)
+    with logged_in_sandbox(remote_bandwidth=1024) as (root, _, session):
+        (collection_dir(root, "scratch") / "big.bin").write_bytes(b"\0" * 4_000_000)
         client = session.client(globus_sdk.TransferClient)
         requests_seen: list[str] = []
-        client.transport.session.hooks["response"].append(
-            lambda response, *a, **k: requests_seen.append(response.request.url)
-        )
+        send = client.transport.session.send
+
+        def counting_send(request: t.Any, **kwargs: t.Any) -> t.Any:
+            requests_seen.append(request.url)
+            return send(request, **kwargs)
+
+        client.transport.session.send = counting_send  # type: ignore[method-assign]
 
         print(f"Transfer requests per poll, watching for {args.seconds:.0f} s")
         print(f"  {'tasks':>6} {'polls':>6} {'requests':>9} {'per poll':>9}")
@@ -42,7 +46,7 @@ def main() -> None:
         for count in counts:
             tasks = [
                 session.transfer.transfer(
-                    "home:big.bin",
+                    "scratch:/big.bin",
                     f"remote:/bench-{count}-{n}.bin",
                     options=TransferOptions(label=f"bench {count}"),
                 )

@@ -93,6 +93,14 @@ def test_ls_gives_a_typed_dataframe(shell: t.Any) -> None:
     assert all(name.endswith(".csv") for name in shell.user_ns["csv"]["name"])
 
 
+def test_stat_shows_one_entry(shell: t.Any) -> None:
+    ok(shell, "readme = %globus stat home:datasets/ocean-temperature/README.txt")
+    readme = shell.user_ns["readme"]
+    assert readme["name"] == "README.txt"
+    assert readme["type"] == "file"
+    assert int(readme["size"]) > 0
+
+
 def test_mkdir_rename_and_rm(shell: t.Any, sandbox: t.Any) -> None:
     scratch = collection_dir(sandbox, "scratch")
     assert "Created directory" in ok(shell, "%globus mkdir scratch:/made-here").stdout
@@ -124,8 +132,9 @@ def test_transfer_wait_copies_the_files_and_shows_progress(
 
 
 def test_batch_transfer_from_the_cell_body(shell: t.Any, sandbox: t.Any) -> None:
+    ok(shell, "listing = %globus ls home:datasets/ocean-temperature --filter '~*.csv'")
+    first, second = sorted(shell.user_ns["listing"]["name"])[:2]
     source = collection_dir(sandbox, "home", ADA) / "datasets" / "ocean-temperature"
-    first, second = sorted(p.name for p in source.glob("*.csv"))[:2]
     ok(
         shell,
         "%%globus transfer home:datasets/ocean-temperature scratch:/picked --wait\n"
