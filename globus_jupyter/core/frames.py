@@ -212,8 +212,8 @@ def tasks_frame(
 def events_frame(
     events: t.Sequence[t.Mapping[str, t.Any]], *, task_id: str
 ) -> pd.DataFrame:
-    """A task's events, oldest first."""
-    events = list(reversed(events)) if _newest_first(events) else list(events)
+    """A task's events, oldest first (Transfer lists them newest first)."""
+    events = sorted(reversed(events), key=lambda event: event.get("time") or "")
     columns: dict[str, t.Any] = {
         "time": _utc_times(_column(events, "time")),
         "code": _column(events, "code"),
@@ -224,11 +224,6 @@ def events_frame(
     frame = _frame(columns, EVENT_COLUMNS)
     frame.attrs["task_id"] = task_id
     return frame
-
-
-def _newest_first(events: t.Sequence[t.Mapping[str, t.Any]]) -> bool:
-    times = [e.get("time") or "" for e in events]
-    return len(times) > 1 and times[0] > times[-1]
 
 
 def endpoints_frame(endpoints: t.Sequence[t.Mapping[str, t.Any]]) -> pd.DataFrame:

@@ -45,6 +45,23 @@ class LoginRequest:
 CodePrompt = t.Callable[[LoginRequest], str]
 
 
+_P = t.TypeVar("_P", bound=CodePrompt)
+
+
+def reads_stdin(prompt: _P) -> _P:
+    """Mark a code prompt that reads the terminal or the kernel's stdin."""
+    prompt.reads_stdin = True  # type: ignore[attr-defined]
+    return prompt
+
+
+def prompt_reads_stdin(prompt: CodePrompt | None) -> bool:
+    """
+    Whether ``prompt`` needs stdin, which a widget callback does not have: the
+    kernel only forwards stdin while a cell runs.
+    """
+    return prompt is None or bool(getattr(prompt, "reads_stdin", False))
+
+
 class NotebookLoginFlowManager(LoginFlowManager):
     """
     A native-app (PKCE) login flow that can stop between its two steps.
@@ -99,6 +116,7 @@ class NotebookLoginFlowManager(LoginFlowManager):
         return self.exchange_code(self.prompt(request))
 
 
+@reads_stdin
 def terminal_prompt(request: LoginRequest) -> str:
     """Show the link on stdout and read the code without echo from a terminal."""
     if not sys.stdin or not sys.stdin.isatty():

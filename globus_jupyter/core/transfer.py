@@ -410,6 +410,8 @@ class TransferService:
         history_only: bool = False,
     ) -> pd.DataFrame:
         """Tasks newest first; ``history_only`` keeps those submitted from here."""
+        import pandas as pd
+
         from .frames import tasks_frame
 
         for value in status:
@@ -420,7 +422,9 @@ class TransferService:
         if history_only:
             ids = ids or [entry.task_id for entry in self.history.tasks(limit=limit)]
             if not ids:
-                return tasks_frame([])
+                empty = tasks_frame([])
+                empty["submitted_here"] = pd.Series(dtype="bool")
+                return empty
 
         filters: dict[str, str | list[str]] = {}
         if ids:

@@ -9,7 +9,7 @@ from IPython.core.error import StdinNotImplementedError
 from IPython.display import display
 
 from globus_jupyter.core.errors import LoginRequired
-from globus_jupyter.core.login import NO_STDIN_MESSAGE, LoginRequest
+from globus_jupyter.core.login import NO_STDIN_MESSAGE, LoginRequest, reads_stdin
 
 _RED = "\x1b[31m"
 _RESET = "\x1b[0m"
@@ -52,6 +52,7 @@ def show_login_link(request: LoginRequest) -> None:
     )
 
 
+@reads_stdin
 def kernel_stdin_prompt(request: LoginRequest) -> str:
     """
     Show the login link and read the code through the kernel's stdin, hidden.

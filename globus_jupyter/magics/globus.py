@@ -120,8 +120,10 @@ class GlobusMagics(Magics):
             %globus COMMAND [OPTIONS]
             %%globus COMMAND [OPTIONS] [--out NAME]
 
-        Commands: login, logout, whoami, session, sandbox start|stop|status, help.
-        ``%globus COMMAND --help`` shows a command's options.
+        Commands: login, logout, whoami, session, ls, stat, mkdir, rename, rm,
+        transfer, task (list, show, wait, cancel, event-list, progress, board),
+        browse, endpoint search, bookmark list, alias, sandbox (start, stop,
+        status), help. ``%globus COMMAND --help`` shows a command's options.
 
         Examples::
 
@@ -129,7 +131,9 @@ class GlobusMagics(Magics):
             In [2]: %globus login --sandbox
             Logged in as ada@sandbox.example.org (interactive login in this kernel).
             In [3]: me = %globus whoami
-            In [4]: %globus session
+            In [4]: %globus alias home=<collection-uuid>:/~/
+            In [5]: df = %globus ls home:data
+            In [6]: %globus transfer home:data remote:/incoming -r --label raw
         """
         try:
             return self._run(line, cell)
@@ -226,6 +230,12 @@ class GlobusMagics(Magics):
             limit=args.limit,
         )
 
+    def _do_stat(self, args: argparse.Namespace) -> t.Any:
+        import pandas as pd
+
+        details = self.session().transfer.stat(args.reference)
+        return pd.Series(details, name=args.reference, dtype=object)
+
     def _do_mkdir(self, args: argparse.Namespace) -> None:
         print(self.session().transfer.mkdir(args.reference))  # noqa: T201
 
@@ -321,6 +331,10 @@ class GlobusMagics(Magics):
             return None
         if args.action == "event-list":
             return service.task_events(args.task_id)
+        if args.action == "board":
+            from globus_jupyter.widgets.board import TaskBoard
+
+            return TaskBoard(self.session())
         # progress: re-attach views to tasks, e.g. after a kernel restart
         task_ids = args.task_ids or _active_history_ids(service)
         if not task_ids:
@@ -334,6 +348,11 @@ class GlobusMagics(Magics):
         for view in views:
             display(view)  # type: ignore[no-untyped-call]
         return None
+
+    def _do_browse(self, args: argparse.Namespace) -> t.Any:
+        from globus_jupyter.widgets.browser import FileBrowser
+
+        return FileBrowser(self.session(), left=args.left, right=args.right)
 
     def _do_endpoint(self, args: argparse.Namespace) -> t.Any:
         return self.session().transfer.endpoint_search(

@@ -21,11 +21,13 @@ COMMANDS: dict[str, str] = {
     "whoami": "show the logged-in identity set as a DataFrame",
     "session": "show where the tokens came from, their scopes and expiry",
     "ls": "list a directory of a collection as a DataFrame",
+    "stat": "show one file's or directory's details",
     "mkdir": "make a directory on a collection",
     "rename": "rename a file or directory on a collection",
     "rm": "delete a file or directory (a delete task)",
     "transfer": "transfer files between collections, with live progress",
-    "task": "list, show, wait for, cancel tasks; their events; re-attach progress",
+    "task": "list, show, wait for, cancel tasks; their events; progress; a board",
+    "browse": "browse two collections side by side and transfer between them",
     "endpoint": "search for collections and endpoints (endpoint search TEXT)",
     "bookmark": "list your Transfer bookmarks (bookmark list)",
     "alias": "name a collection and path: %globus alias home=UUID:/~/",
@@ -134,6 +136,10 @@ def _add_transfer_commands(parsers: dict[str, CommandParser]) -> None:
     ls.add_argument("--limit", type=int, metavar="N", help="at most N entries")
     parsers["ls"] = ls
 
+    stat = _command("stat", "Show the details of one file or directory.")
+    stat.add_argument("reference", metavar="COLLECTION:PATH", help=_REFERENCE_HELP)
+    parsers["stat"] = stat
+
     mkdir = _command("mkdir", "Make a directory on a collection.")
     mkdir.add_argument("reference", metavar="COLLECTION:PATH", help=_REFERENCE_HELP)
     parsers["mkdir"] = mkdir
@@ -222,7 +228,19 @@ def _add_transfer_commands(parsers: dict[str, CommandParser]) -> None:
         "submitted from here.",
     )
     progress.add_argument("task_ids", nargs="*", metavar="TASK_ID")
+    actions.add_parser(
+        "board",
+        prog="%globus task board",
+        description="A live table of your tasks: details, events and cancel.",
+    )
     parsers["task"] = task
+
+    browse = _command(
+        "browse", "Two collections side by side: navigate, select, transfer."
+    )
+    browse.add_argument("left", nargs="?", metavar="LEFT", help=_REFERENCE_HELP)
+    browse.add_argument("right", nargs="?", metavar="RIGHT", help=_REFERENCE_HELP)
+    parsers["browse"] = browse
 
     endpoint = _command("endpoint", "Find collections and endpoints.")
     endpoint_actions = endpoint.add_subparsers(

@@ -13,20 +13,35 @@ Every service answers under its own prefix of :attr:`Sandbox.url` (``auth/``,
 URLs are :meth:`Sandbox.service_url`. Any client id logs in as a native app; the
 confidential client :data:`SANDBOX_SERVICE_CLIENT_ID` with
 :data:`SANDBOX_SERVICE_CLIENT_SECRET` covers service-style use.
+
+Transfer serves the collections in :data:`SANDBOX_COLLECTIONS` (``home``,
+``scratch``, ``remote`` and ``guarded``) from directories under the root.
 """
 
 from __future__ import annotations
 
+from .collections import SANDBOX_COLLECTIONS
+from .faults import FAULT_KINDS
 from .identities import (
     SANDBOX_SERVICE_CLIENT_ID,
     SANDBOX_SERVICE_CLIENT_SECRET,
     SANDBOX_USERS,
     SandboxUser,
 )
-from .server import DEFAULT_ACCESS_TOKEN_LIFETIME, Sandbox, SandboxError
+from .server import (
+    DEFAULT_ACCESS_TOKEN_LIFETIME,
+    DEFAULT_REMOTE_BANDWIDTH,
+    DEFAULT_TRANSFER_WORKERS,
+    Sandbox,
+    SandboxError,
+)
 
 __all__ = (
     "DEFAULT_ACCESS_TOKEN_LIFETIME",
+    "DEFAULT_REMOTE_BANDWIDTH",
+    "DEFAULT_TRANSFER_WORKERS",
+    "FAULT_KINDS",
+    "SANDBOX_COLLECTIONS",
     "SANDBOX_SERVICE_CLIENT_ID",
     "SANDBOX_SERVICE_CLIENT_SECRET",
     "SANDBOX_USERS",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import logging
 import os
 import shutil
@@ -217,6 +218,14 @@ class CollectionView:
                 current = candidate
         return current
 
+    def refuse_link_outside(self, path: str, local: Path) -> None:
+        """
+        Refuse ``local`` if it is a symbolic link leading outside the view: moving
+        such a link around would carry a way out with it.
+        """
+        if local.is_symlink() and not self.contains(Path(os.path.realpath(local))):
+            raise _leads_outside(path, self.collection)
+
     def contains(self, local: Path) -> bool:
         return local == self.top or self.top in local.parents
 
@@ -333,9 +342,10 @@ class CollectionDirectories:
 # --- file documents ---------------------------------------------------------------
 
 
-def transfer_time(seconds: float) -> str:
+@functools.lru_cache(maxsize=4096)
+def transfer_time(seconds: int) -> str:
     """A file time as Transfer shows it: ``2026-01-31 12:00:00+00:00``."""
-    moment = datetime.datetime.fromtimestamp(int(seconds), datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M:%S+00:00")
 
 
@@ -345,17 +355,44 @@ def file_document(
     """
     The file document of ``local`` (a file, directory or symbolic link), as
     Transfer's ``ls`` and ``stat`` give it.
+    """
+    return entry_document(
+        name if name is not None else local.name, str(local), local.lstat(), view, owner
+    )
+
+
+def directory_documents(
+    directory: Path, view: CollectionView, owner: str, *, show_hidden: bool
+) -> list[dict[str, t.Any]]:
+    """The file documents of a directory's entries, dot files only if asked for."""
+    documents = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not show_hidden and entry.name.startswith("."):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # gone while listing
+            documents.append(entry_document(entry.name, entry.path, info, view, owner))
+    return documents
+
+
+def entry_document(
+    name: str, local: str, info: os.stat_result, view: CollectionView, owner: str
+) -> dict[str, t.Any]:
+    """
+    A file document from what ``lstat`` said.
 
     Symbolic links are shown as links and never followed: their target is given
     as a collection path when it lies inside the view.
     """
-    info = local.lstat()
     document: dict[str, t.Any] = {
         "DATA_TYPE": "file",
-        "name": name if name is not None else local.name,
+        "name": name,
         "type": _file_type(info.st_mode),
         "size": info.st_size,
-        "last_modified": transfer_time(info.st_mtime),
+        "last_modified": transfer_time(int(info.st_mtime)),
         "permissions": f"{stat.S_IMODE(info.st_mode):04o}",
         "user": owner,
         "group": owner,
@@ -366,17 +403,16 @@ def file_document(
         "link_last_modified": None,
     }
     if stat.S_ISLNK(info.st_mode):
-        target = os.readlink(local)
         resolved = Path(os.path.realpath(local))
         inside = view.collection_path(resolved)
-        document["link_target"] = inside if inside is not None else target
+        document["link_target"] = inside if inside is not None else os.readlink(local)
         if inside is not None and resolved.exists():
             target_info = resolved.stat()
             document.update(
                 link_user=owner,
                 link_group=owner,
                 link_size=target_info.st_size,
-                link_last_modified=transfer_time(target_info.st_mtime),
+                link_last_modified=transfer_time(int(target_info.st_mtime)),
             )
     return document
 

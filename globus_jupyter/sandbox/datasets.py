@@ -35,8 +35,10 @@ _STATIONS = tuple(
     for index in range(26)
 )
 #: how many buoys report in each month, so that file sizes differ
-_BUOYS_REPORTING = (4, 9, 14, 26, 6, 11, 18, 4, 8, 13, 22, 5)
-_BUOYS_REPORTING += (10, 16, 7, 12, 20, 5, 9, 15, 6, 11, 17, 8)
+_BUOYS_REPORTING = (
+    *(4, 9, 14, 26, 6, 11, 18, 4, 8, 13, 22, 5),
+    *(10, 16, 7, 12, 20, 5, 9, 15, 6, 11, 17, 8),
+)
 _DEPTHS = ((0, "0.5"), (1, "10.0"))
 
 _README = """\

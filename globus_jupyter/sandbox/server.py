@@ -20,6 +20,14 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .auth import AuthService
+from .faults import (
+    FAULT_KINDS,
+    FaultDraw,
+    FaultInjector,
+    checked_fault_rate,
+    checked_faults,
+    checked_latency,
+)
 from .identities import SANDBOX_USERS, SandboxUser
 from .service import (
     SandboxContext,
@@ -29,6 +37,7 @@ from .service import (
 )
 from .signing import SigningKey
 from .state import SandboxState
+from .transfer import TransferService
 
 if t.TYPE_CHECKING:
     import types
@@ -42,9 +51,15 @@ HOST = "127.0.0.1"
 #: Globus Auth's own access token lifetime: 48 hours.
 DEFAULT_ACCESS_TOKEN_LIFETIME = 48 * 3600
 
+#: Bytes per second for copies into or out of the throttled "remote" collection.
+DEFAULT_REMOTE_BANDWIDTH = 4 * 1024 * 1024
+
+#: How many Transfer tasks run at the same time.
+DEFAULT_TRANSFER_WORKERS = 2
+
 #: The services the sandbox serves, each under ``{url}{name}/``. Any other prefix
 #: answers 404.
-SERVICES: tuple[type[ServiceApp], ...] = (AuthService,)
+SERVICES: tuple[type[ServiceApp], ...] = (AuthService, TransferService)
 
 
 class SandboxError(RuntimeError):
@@ -61,6 +76,16 @@ class Sandbox:
     :param access_token_lifetime: seconds each new access token lives
     :param refresh_tokens: whether logins asking for offline access get refresh
         tokens; turn off to imitate tokens that cannot be refreshed
+    :param remote_bandwidth: bytes per second for copies into or out of the
+        throttled ``remote`` collection
+    :param fault_rate: the share of requests to fault-injecting services (Transfer)
+        that fail, from 0 to 1
+    :param faults: the kinds of failure to pick from: ``"500"``, ``"502"``,
+        ``"503"``, ``"429"`` (with ``Retry-After``) and ``"drop"`` (the connection
+        closes with no answer)
+    :param fault_seed: seeds the choice of faults, to repeat them run after run
+    :param latency: seconds every request to a fault-injecting service waits
+    :param workers: how many Transfer tasks run at the same time
 
     >>> with Sandbox(Path("sandbox-state")) as sandbox:
     ...     auth_url = sandbox.service_url("auth")
@@ -72,6 +97,13 @@ class Sandbox:
         port: int = 0,
         access_token_lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME,
         refresh_tokens: bool = True,
+        *,
+        remote_bandwidth: int = DEFAULT_REMOTE_BANDWIDTH,
+        fault_rate: float = 0.0,
+        faults: t.Iterable[str] = FAULT_KINDS,
+        fault_seed: int | None = None,
+        latency: float = 0.0,
+        workers: int = DEFAULT_TRANSFER_WORKERS,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) to 65535, not {port}")
@@ -80,11 +112,18 @@ class Sandbox:
         self._settings = SandboxSettings(
             access_token_lifetime=_checked_lifetime(access_token_lifetime),
             refresh_tokens=refresh_tokens,
+            remote_bandwidth=_checked_bandwidth(remote_bandwidth),
+            fault_rate=checked_fault_rate(fault_rate),
+            faults=checked_faults(faults),
+            latency=checked_latency(latency),
+            transfer_workers=_checked_workers(workers),
         )
+        self._fault_draw = FaultDraw(self._settings, fault_seed)
         self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._state: SandboxState | None = None
+        self._services: list[ServiceApp] = []
         self._connections: _OpenConnections | None = None
         self._url: str | None = None
 
@@ -113,6 +152,42 @@ class Sandbox:
     @refresh_tokens.setter
     def refresh_tokens(self, enabled: bool) -> None:
         self._settings.refresh_tokens = enabled
+
+    @property
+    def remote_bandwidth(self) -> int:
+        """Bytes per second into or out of ``remote``; applies at once."""
+        return self._settings.remote_bandwidth
+
+    @remote_bandwidth.setter
+    def remote_bandwidth(self, bytes_per_second: int) -> None:
+        self._settings.remote_bandwidth = _checked_bandwidth(bytes_per_second)
+
+    @property
+    def fault_rate(self) -> float:
+        """The share of Transfer requests that fail (0 to 1); applies at once."""
+        return self._settings.fault_rate
+
+    @fault_rate.setter
+    def fault_rate(self, rate: float) -> None:
+        self._settings.fault_rate = checked_fault_rate(rate)
+
+    @property
+    def faults(self) -> tuple[str, ...]:
+        """The kinds of fault to inject (see :data:`FAULT_KINDS`); applies at once."""
+        return self._settings.faults
+
+    @faults.setter
+    def faults(self, kinds: t.Iterable[str]) -> None:
+        self._settings.faults = checked_faults(kinds)
+
+    @property
+    def latency(self) -> float:
+        """Seconds each Transfer request waits before it is served; applies at once."""
+        return self._settings.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._settings.latency = checked_latency(seconds)
 
     @property
     def users(self) -> tuple[SandboxUser, ...]:
@@ -147,29 +222,40 @@ class Sandbox:
                 return self
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             state = SandboxState(self.root)
+            services: list[ServiceApp] = []
+            server: BaseWSGIServer | None = None
             try:
-                listener = _listen(self.port)
+                with _listen(self.port) as listener:
+                    port = listener.getsockname()[1]
+                    url = f"http://{HOST}:{port}/"
+                    context = SandboxContext(
+                        state=state,
+                        settings=self._settings,
+                        signing_key=SigningKey.load_or_create(self.root),
+                        url=url,
+                        root=self.root,
+                    )
+                    services = [service(context) for service in SERVICES]
+                    connections = _OpenConnections()
+                    server = make_server(
+                        HOST,
+                        port,
+                        self._app(services),
+                        threaded=True,
+                        request_handler=_request_handler(connections),
+                        fd=listener.fileno(),
+                    )
+                for service in services:
+                    service.start()
             except BaseException:
+                # nothing is served yet: undo what was made, then say why
+                for service in services:
+                    with contextlib.suppress(Exception):
+                        service.stop()
+                if server is not None:
+                    server.server_close()
                 state.close()
                 raise
-            with listener:
-                port = listener.getsockname()[1]
-                url = f"http://{HOST}:{port}/"
-                context = SandboxContext(
-                    state=state,
-                    settings=self._settings,
-                    signing_key=SigningKey.load_or_create(self.root),
-                    url=url,
-                )
-                connections = _OpenConnections()
-                server = make_server(
-                    HOST,
-                    port,
-                    _sandbox_app(context),
-                    threaded=True,
-                    request_handler=_request_handler(connections),
-                    fd=listener.fileno(),
-                )
             thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.1},
@@ -178,6 +264,7 @@ class Sandbox:
             )
             self._server, self._thread, self._state = server, thread, state
             self._connections, self._url = connections, url
+            self._services = services
             thread.start()
             log.debug("sandbox serving at %s from %s", url, self.root)
             return self
@@ -193,12 +280,29 @@ class Sandbox:
             if connections is not None:
                 connections.close_all()
             thread.join()
+            for service in self._services:
+                service.stop()
             state.close()
             self._server = self._thread = self._state = self._connections = None
+            self._services = []
             log.debug("sandbox at %s stopped", self._url)
 
     def __enter__(self) -> Sandbox:
         return self.start()
+
+    def _app(self, services: list[ServiceApp]) -> WSGIApplication:
+        mounts: dict[str, WSGIApplication] = {}
+        for service in services:
+            app: WSGIApplication = service
+            if service.injects_faults:
+                app = FaultInjector(
+                    service,
+                    settings=self._settings,
+                    draw=self._fault_draw,
+                    render_error=service.render_error,
+                )
+            mounts[f"/{service.name}"] = app
+        return DispatcherMiddleware(not_found_app, mounts)
 
     def __exit__(
         self,
@@ -218,6 +322,25 @@ def _checked_lifetime(seconds: int) -> int:
     return seconds
 
 
+def _checked_bandwidth(bytes_per_second: int) -> int:
+    if (
+        isinstance(bytes_per_second, bool)
+        or not isinstance(bytes_per_second, int)
+        or bytes_per_second < 1
+    ):
+        raise ValueError(
+            "remote_bandwidth must be a whole number of bytes per second, at least "
+            f"1, not {bytes_per_second!r}"
+        )
+    return bytes_per_second
+
+
+def _checked_workers(workers: int) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number, at least 1, not {workers!r}")
+    return workers
+
+
 def _listen(port: int) -> socket.socket:
     """Bind and listen ourselves, so that a taken port is an error, not an exit."""
     try:
@@ -228,13 +351,6 @@ def _listen(port: int) -> socket.socket:
             f"cannot listen on {HOST}:{port} ({reason}); "
             "choose another port, or 0 for any free one"
         ) from None
-
-
-def _sandbox_app(context: SandboxContext) -> WSGIApplication:
-    mounts: dict[str, WSGIApplication] = {
-        f"/{service.name}": service(context) for service in SERVICES
-    }
-    return DispatcherMiddleware(not_found_app, mounts)
 
 
 class _OpenConnections:

@@ -52,6 +52,8 @@ class SandboxSettings:
     faults: tuple[str, ...] = ("500", "502", "503", "429", "drop")
     #: seconds every request to a fault-injecting service waits before it is served
     latency: float = 0.0
+    #: how many Transfer tasks run at the same time; read when the sandbox starts
+    transfer_workers: int = 2
 
 
 @dataclasses.dataclass
@@ -188,10 +190,10 @@ class ServiceApp(abc.ABC):
     def rules(self) -> t.Iterable[Rule]:
         """The service's routes; each endpoint ``x`` is handled by ``on_x``."""
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027 - optional hook, most services have none
         """Start background work; called once the sandbox serves requests."""
 
-    def stop(self) -> None:
+    def stop(self) -> None:  # noqa: B027 - optional hook, most services have none
         """Stop background work; called after the last request was answered."""
 
     def __call__(
@@ -222,6 +224,13 @@ class ServiceApp(abc.ABC):
                     500, "INTERNAL_ERROR", "the sandbox failed to answer this request"
                 ),
             )
+
+    def render_error(self, environ: WSGIEnvironment, error: GlobusError) -> Response:
+        """An error answer for a request this service did not (fully) handle."""
+        request = SandboxRequest(environ, self.context)
+        response = self.error_response(request, error)
+        response.headers["X-Request-Id"] = request.request_id
+        return response
 
     def error_response(self, request: SandboxRequest, error: GlobusError) -> Response:
         """Render an error; services whose real API differs override this."""

@@ -239,26 +239,28 @@ def sort_documents(
     *,
     allowed: t.Collection[str],
     default: str,
+    exact: t.Mapping[str, t.Callable[[dict[str, t.Any]], t.Any]] | None = None,
 ) -> None:
     """
     Sort ``documents`` in place by an ``orderby`` parameter (or ``default``).
 
     Empty values sort last whatever the direction.
 
+    :param exact: for fields whose shown value is coarser than the truth (times
+        shown to the second), how to read the precise value
     :raises GlobusError: 400 for a field that cannot be sorted on
     """
     keys = _orderby_keys(orderby or default, allowed)
     # a stable sort applied from the least significant key up
     for field, descending in reversed(keys):
+        read = (exact or {}).get(field) or operator.itemgetter(field)
         present = [d for d in documents if d.get(field) is not None]
         absent = [d for d in documents if d.get(field) is None]
-        present.sort(key=lambda document: document[field], reverse=descending)
+        present.sort(key=read, reverse=descending)
         documents[:] = present + absent
 
 
-def _orderby_keys(
-    orderby: str, allowed: t.Collection[str]
-) -> list[tuple[str, bool]]:
+def _orderby_keys(orderby: str, allowed: t.Collection[str]) -> list[tuple[str, bool]]:
     keys = []
     for key in orderby.split(","):
         words = key.split()

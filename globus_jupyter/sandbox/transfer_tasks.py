@@ -119,10 +119,13 @@ COUNTERS = (
 )
 
 ACTIVE, INACTIVE, SUCCEEDED, FAILED = "ACTIVE", "INACTIVE", "SUCCEEDED", "FAILED"
-#: a submitted task that no worker has started yet
+#: the nice status of a submitted task that no worker has started yet
 QUEUED = "Queued"
-#: a task working without trouble
+#: the nice status of a task working without trouble
 OK = "OK"
+#: fatal error codes (and nice statuses) of tasks stopped before they finished
+CANCELED = "CANCELED"
+DEADLINE_EXPIRED = "DEADLINE_EXPIRED"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,10 +159,6 @@ class NewTask:
     source_endpoint_id: str
     destination_endpoint_id: str | None
     document: dict[str, t.Any]
-
-
-class TaskGone(LookupError):
-    """A task that is no longer there to update (its row was never made)."""
 
 
 class TransferStore:
@@ -248,8 +247,7 @@ class TransferStore:
         """A task's events, newest first, as the event list shows them."""
         with self._state.transaction() as db:
             rows = db.execute(
-                "SELECT * FROM transfer_task_events WHERE task_id = ?"
-                " ORDER BY id DESC",
+                "SELECT * FROM transfer_task_events WHERE task_id = ? ORDER BY id DESC",
                 (task_id,),
             ).fetchall()
         return [
@@ -323,18 +321,23 @@ class TransferStore:
         events: t.Sequence[TaskEvent] = (),
         nice_status: str | None = None,
     ) -> None:
-        """Store a batch of progress: counters, finished files and events."""
+        """
+        Store a batch of progress: counters, finished files and events. The nice
+        status changes only while the task is active: a canceled task keeps its.
+        """
         assignments = ", ".join(f"{name} = ?" for name in counters)
-        values: list[t.Any] = list(counters.values())
-        if nice_status is not None:
-            assignments += ", nice_status = ?, nice_status_short_description = ?"
-            values += [nice_status, nice_status]
         with self._state.transaction() as db:
-            if assignments:
+            db.execute(
+                f"UPDATE transfer_tasks SET {assignments}"  # noqa: S608
+                " WHERE task_id = ?",
+                (*counters.values(), task_id),
+            )
+            if nice_status is not None:
                 db.execute(
-                    f"UPDATE transfer_tasks SET {assignments}"  # noqa: S608
-                    " WHERE task_id = ?",
-                    (*values, task_id),
+                    "UPDATE transfer_tasks SET nice_status = ?,"
+                    " nice_status_short_description = ?"
+                    " WHERE task_id = ? AND status = ?",
+                    (nice_status, nice_status, task_id, ACTIVE),
                 )
             db.executemany(
                 "INSERT INTO transfer_successful"
@@ -405,8 +408,7 @@ class TransferStore:
         event = TaskEvent(CANCELED, "The task was canceled by its owner")
         with self._state.transaction() as db:
             row = db.execute(
-                "SELECT * FROM transfer_tasks WHERE task_id = ?"
-                " AND status IN (?, ?)",
+                "SELECT * FROM transfer_tasks WHERE task_id = ? AND status IN (?, ?)",
                 (task_id, ACTIVE, INACTIVE),
             ).fetchone()
             if row is None:
@@ -473,7 +475,15 @@ class TransferStore:
                 return None
             db.execute(
                 "INSERT INTO transfer_bookmarks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (bookmark_id, owner_id, name, endpoint_id, path, int(pinned), time.time()),
+                (
+                    bookmark_id,
+                    owner_id,
+                    name,
+                    endpoint_id,
+                    path,
+                    int(pinned),
+                    time.time(),
+                ),
             )
         return self.bookmark(owner_id, bookmark_id)
 
@@ -519,11 +529,6 @@ class TransferStore:
 
 class BookmarkNameTaken(ValueError):
     """Another bookmark of the same owner already has this name."""
-
-
-#: fatal error codes (and nice statuses) of tasks that did not finish
-CANCELED = "CANCELED"
-DEADLINE_EXPIRED = "DEADLINE_EXPIRED"
 
 
 def _insert_events(db: t.Any, task_id: str, events: t.Sequence[TaskEvent]) -> None:

@@ -10,10 +10,17 @@ import importlib
 import typing as t
 
 if t.TYPE_CHECKING:
+    from .board import TaskBoard
+    from .browser import FileBrowser
     from .login import LoginPanel
     from .progress import TaskProgress
 
-_LAZY = {"LoginPanel": ".login", "TaskProgress": ".progress"}
+_LAZY = {
+    "FileBrowser": ".browser",
+    "LoginPanel": ".login",
+    "TaskBoard": ".board",
+    "TaskProgress": ".progress",
+}
 
 
 def __getattr__(name: str) -> t.Any:
@@ -22,4 +29,4 @@ def __getattr__(name: str) -> t.Any:
     raise AttributeError(name)
 
 
-__all__ = ["LoginPanel", "TaskProgress"]
+__all__ = ["FileBrowser", "LoginPanel", "TaskBoard", "TaskProgress"]

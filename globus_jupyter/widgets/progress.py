@@ -74,6 +74,9 @@ class TaskProgress(widgets.VBox):  # type: ignore[misc]
         """Show ``snapshot``; called from the watcher thread."""
         with self.hold_sync():
             fraction = snapshot.fraction
+            if snapshot.status == "FAILED":
+                # a failed task shows a full red bar, whatever it had done
+                fraction = 1.0
             self.bar.value = fraction if fraction is not None else 0.0
             self.bar.bar_style = _BAR_STYLE.get(snapshot.status, "info")
             color = {"SUCCEEDED": "#1b7f3b", "FAILED": "#b00020"}.get(
