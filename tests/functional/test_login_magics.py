@@ -16,35 +16,19 @@ from IPython.utils.capture import capture_output
 from globus_jupyter import core
 
 from .people import approve_in_browser, find_url
+from .shells import globus_shell, run, shown_text
 
 
 @pytest.fixture
 def shell(sandbox: t.Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t.Any:
     """A fresh IPython shell with the extension loaded, pointed at the sandbox."""
-    from IPython.core.interactiveshell import InteractiveShell
-
-    monkeypatch.setenv("GLOBUS_JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GLOBUS_JUPYTER_SANDBOX_URL", sandbox.url)
-    monkeypatch.setenv("GLOBUS_JUPYTER_ENVIRONMENT", core.SANDBOX_ENVIRONMENT)
-    for name in ("GLOBUS_DATA", "GLOBUS_CLIENT_ID", "GLOBUS_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    core.use_session(None)
-
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "globus_jupyter")
-    yield ip
-    ip.run_line_magic("unload_ext", "globus_jupyter")
-    previous = core.use_session(None)
-    if previous is not None:
-        previous.close()
-    InteractiveShell.clear_instance()
-
-
-def run(ip: t.Any, source: str) -> tuple[t.Any, t.Any]:
-    """Run a cell as the notebook would; return its result and captured output."""
-    with capture_output() as captured:
-        result = ip.run_cell(source)
-    return result, captured
+    with globus_shell(
+        monkeypatch,
+        data_dir=tmp_path / "data",
+        sandbox_url=sandbox.url,
+        environment=core.SANDBOX_ENVIRONMENT,
+    ) as ip:
+        yield ip
 
 
 def stored_tokens(data_dir: Path) -> list[str]:
@@ -71,7 +55,7 @@ def user_pastes_code(
 
     def fake_getpass(prompt: str = "") -> str:
         prompts.append(prompt)
-        shown = "".join(out.data.get("text/plain", "") for out in captured[0].outputs)
+        shown = shown_text(captured[0])
         return approve_in_browser(find_url(shown), username=username)
 
     monkeypatch.setattr(getpass, "getpass", fake_getpass)

@@ -7,39 +7,22 @@ from pathlib import Path
 
 import pytest
 import requests
-from IPython.utils.capture import capture_output
 
 from globus_jupyter import core
+
+from .shells import globus_shell, ok
 
 
 @pytest.fixture
 def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t.Iterator[t.Any]:
-    from IPython.core.interactiveshell import InteractiveShell
-
-    monkeypatch.setenv("GLOBUS_JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    for name in (
-        "GLOBUS_JUPYTER_SANDBOX_URL",
-        "GLOBUS_JUPYTER_ENVIRONMENT",
-        "GLOBUS_DATA",
-        "GLOBUS_CLIENT_ID",
-        "GLOBUS_CLIENT_SECRET",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    core.use_session(None)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "globus_jupyter")
-    yield ip
-    ip.run_cell("%globus sandbox stop")
-    ip.run_line_magic("unload_ext", "globus_jupyter")
-    core.use_session(None)
-    InteractiveShell.clear_instance()
+    """A shell with no sandbox configured: the magics start their own."""
+    with globus_shell(monkeypatch, data_dir=tmp_path / "data") as ip:
+        yield ip
+        ip.run_cell("%globus sandbox stop")
 
 
 def run(ip: t.Any, source: str) -> t.Any:
-    with capture_output() as captured:
-        result = ip.run_cell(source)
-    assert result.success, captured.stdout
-    return captured
+    return ok(ip, source)
 
 
 def test_sandbox_start_status_and_stop(shell: t.Any, tmp_path: Path) -> None:

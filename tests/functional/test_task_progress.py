@@ -8,12 +8,13 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from IPython.utils.capture import capture_output
 
 from globus_jupyter import core
 from globus_jupyter.core.transfer import TransferOptions
 from globus_jupyter.sandbox import SANDBOX_COLLECTIONS
 from globus_jupyter.widgets import TaskProgress
+
+from .shells import globus_shell, ok
 
 
 @pytest.fixture
@@ -86,30 +87,21 @@ def test_cancel_button_cancels_the_task(session: core.Session, sandbox: t.Any) -
 def test_interrupting_a_wait_leaves_the_task_and_the_watcher_running(
     sandbox: t.Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from IPython.core.interactiveshell import InteractiveShell
-
-    monkeypatch.setenv("GLOBUS_JUPYTER_DATA_DIR", str(tmp_path / "shell-data"))
-    monkeypatch.setenv("GLOBUS_JUPYTER_SANDBOX_URL", sandbox.url)
-    core.use_session(None)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "globus_jupyter")
-    try:
-        with capture_output():
-            ip.run_cell("%globus login --sandbox")
-            ip.run_cell(f"%globus alias home={SANDBOX_COLLECTIONS['home']}:/~/")
-            ip.run_cell(f"%globus alias remote={SANDBOX_COLLECTIONS['remote']}:/")
+    with globus_shell(
+        monkeypatch, data_dir=tmp_path / "shell-data", sandbox_url=sandbox.url
+    ) as ip:
+        ok(ip, "%globus login --sandbox")
+        ok(ip, f"%globus alias home={SANDBOX_COLLECTIONS['home']}:/~/")
+        ok(ip, f"%globus alias remote={SANDBOX_COLLECTIONS['remote']}:/")
         sandbox.remote_bandwidth = 256 * 1024
-        with capture_output():
-            ip.run_cell("p = %globus transfer home:datasets remote:/interrupted -r")
+        ok(ip, "p = %globus transfer home:datasets remote:/interrupted -r")
         task_id = ip.user_ns["p"].task_id
 
         # the user presses "interrupt kernel" while the cell waits
         threading.Timer(1.0, _thread.interrupt_main).start()
-        with capture_output() as captured:
-            result = ip.run_cell(f"%globus task wait {task_id}")
+        captured = ok(ip, f"%globus task wait {task_id}")
 
         assert "Stopped waiting; task" in captured.stdout
-        assert result.success
         watcher = core.session().watcher
         assert watcher.running
         assert task_id in watcher.watched
@@ -117,9 +109,3 @@ def test_interrupting_a_wait_leaves_the_task_and_the_watcher_running(
         final = watcher.wait(task_id, timeout=120)
         assert final is not None
         assert final.succeeded
-    finally:
-        ip.run_line_magic("unload_ext", "globus_jupyter")
-        previous = core.use_session(None)
-        if previous is not None:
-            previous.close()
-        InteractiveShell.clear_instance()

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from IPython.utils.capture import capture_output
 
 from globus_jupyter import core
 from globus_jupyter.sandbox import SANDBOX_COLLECTIONS
+
+from .shells import fails, globus_shell, ok
 
 ADA = "ada@sandbox.example.org"
 
@@ -19,46 +20,17 @@ ADA = "ada@sandbox.example.org"
 @pytest.fixture
 def shell(sandbox: t.Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t.Any:
     """A shell logged in to the sandbox as ada, with aliases for its collections."""
-    from IPython.core.interactiveshell import InteractiveShell
-
-    monkeypatch.setenv("GLOBUS_JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GLOBUS_JUPYTER_SANDBOX_URL", sandbox.url)
-    for name in ("GLOBUS_DATA", "GLOBUS_CLIENT_ID", "GLOBUS_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    core.use_session(None)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "globus_jupyter")
-    ip.run_line_magic("config", "GlobusMagics.poll_interval = 0.2")
-    ok(ip, "%globus login --sandbox")
-    ok(ip, f"%globus alias home={SANDBOX_COLLECTIONS['home']}:/~/")
-    ok(ip, f"%globus alias scratch={SANDBOX_COLLECTIONS['scratch']}:/")
-    ok(ip, f"%globus alias remote={SANDBOX_COLLECTIONS['remote']}:/")
-    yield ip
-    ip.run_line_magic("unload_ext", "globus_jupyter")
-    previous = core.use_session(None)
-    if previous is not None:
-        previous.close()
-    InteractiveShell.clear_instance()
-
-
-def ok(ip: t.Any, source: str) -> t.Any:
-    """Run a cell that must succeed; its captured output."""
-    with capture_output() as captured:
-        result = ip.run_cell(source)
-    assert result.success, captured.stdout + captured.stderr
-    return captured
-
-
-def fails(ip: t.Any, source: str) -> str:
-    """Run a cell that must fail with one line; that line."""
-    with capture_output() as captured:
-        result = ip.run_cell(source)
-    assert not result.success
-    shown = captured.stdout + captured.stderr
-    assert "Traceback" not in shown
-    lines = [line for line in shown.splitlines() if line.strip()]
-    assert len(lines) == 1, shown
-    return lines[0]
+    with globus_shell(
+        monkeypatch,
+        data_dir=tmp_path / "data",
+        sandbox_url=sandbox.url,
+        poll_interval=0.2,
+    ) as ip:
+        ok(ip, "%globus login --sandbox")
+        ok(ip, f"%globus alias home={SANDBOX_COLLECTIONS['home']}:/~/")
+        ok(ip, f"%globus alias scratch={SANDBOX_COLLECTIONS['scratch']}:/")
+        ok(ip, f"%globus alias remote={SANDBOX_COLLECTIONS['remote']}:/")
+        yield ip
 
 
 def collection_dir(sandbox: t.Any, name: str, user: str | None = None) -> Path:

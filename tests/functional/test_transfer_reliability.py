@@ -15,6 +15,7 @@ from globus_jupyter import core
 from globus_jupyter.sandbox import SANDBOX_COLLECTIONS, Sandbox
 
 from .people import approve_in_browser, find_url
+from .shells import globus_shell, ok, shown_text
 
 
 @pytest.fixture
@@ -27,30 +28,14 @@ def flaky_sandbox(tmp_path: Path) -> t.Iterator[Sandbox]:
 def shell(
     flaky_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> t.Iterator[t.Any]:
-    from IPython.core.interactiveshell import InteractiveShell
-
-    monkeypatch.setenv("GLOBUS_JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GLOBUS_JUPYTER_SANDBOX_URL", flaky_sandbox.url)
-    monkeypatch.setenv("GLOBUS_JUPYTER_ENVIRONMENT", core.SANDBOX_ENVIRONMENT)
-    for name in ("GLOBUS_DATA", "GLOBUS_CLIENT_ID", "GLOBUS_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    core.use_session(None)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "globus_jupyter")
-    ip.run_line_magic("config", "GlobusMagics.poll_interval = 0.2")
-    yield ip
-    ip.run_line_magic("unload_ext", "globus_jupyter")
-    previous = core.use_session(None)
-    if previous is not None:
-        previous.close()
-    InteractiveShell.clear_instance()
-
-
-def ok(ip: t.Any, source: str) -> t.Any:
-    with capture_output() as captured:
-        result = ip.run_cell(source)
-    assert result.success, captured.stdout + captured.stderr
-    return captured
+    with globus_shell(
+        monkeypatch,
+        data_dir=tmp_path / "data",
+        sandbox_url=flaky_sandbox.url,
+        environment=core.SANDBOX_ENVIRONMENT,
+        poll_interval=0.2,
+    ) as ip:
+        yield ip
 
 
 def test_a_200_file_transfer_completes_once_with_10_percent_of_requests_failing(
@@ -103,7 +88,7 @@ def test_a_guarded_collection_asks_for_its_consent_once_and_goes_on(
     shown: list[t.Any] = []
 
     def person(prompt: str = "") -> str:
-        text = "".join(out.data.get("text/plain", "") for out in shown[0].outputs)
+        text = shown_text(shown[0])
         links = [line for line in text.splitlines() if "http" in line]
         return approve_in_browser(find_url(links[-1]))
 
@@ -118,7 +103,7 @@ def test_a_guarded_collection_asks_for_its_consent_once_and_goes_on(
         shown[0] = captured
         listing = shell.run_cell("guarded = %globus ls guarded:/")
     assert listing.success, captured.stdout + captured.stderr
-    text = "".join(out.data.get("text/plain", "") for out in captured.outputs)
+    text = shown_text(captured)
     assert "Globus needs your consent for" in text
     assert f"{SANDBOX_COLLECTIONS['guarded']}/data_access" in text
     assert "search.api.globus.org" not in text
