@@ -276,7 +276,7 @@ class TransferService(ServiceApp):
                 "not a directory",
             )
 
-        show_hidden = _flag(request.args.get("show_hidden"), default=False)
+        show_hidden = _flag(request.args.get("show_hidden"), default=True)
         limit = _int_arg(request.args, "limit", LS_LIMIT, low=0, high=LS_LIMIT)
         offset = _int_arg(request.args, "offset", 0, low=0)
         matches = compile_filters(request.args.getlist("filter"), LS_FIELDS)

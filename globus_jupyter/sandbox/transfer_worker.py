@@ -424,10 +424,10 @@ class _Staged:
     """A file copied into staging, waiting to be checked and renamed into place."""
 
     job: _FileJob
-    destination: Path
-    staging: Path
-    #: the source as it was when the copy began
-    before: os.stat_result
+    destination: str
+    staging: str
+    #: the source as it was when the copy began, when it has to be checked
+    before: os.stat_result | None
     algorithm: str | None
     source_digest: str | concurrent.futures.Future[str] | None = None
     copy_digest: concurrent.futures.Future[str] | None = None
@@ -464,15 +464,15 @@ class _TransferRun(_Run):
         self.filter_rules: list[dict[str, t.Any]] = (
             self.document.get("filter_rules") or []
         )
-        self.made_directories: dict[str, Path] = {}
-        self.staging = workers.directories.staging / self.task_id
+        self.made_directories: dict[str, str] = {}
+        self.staging = str(workers.directories.staging / self.task_id)
         self.staged = 0
         self.unsettled: deque[_Staged] = deque()
         self.buffer: bytearray | None = None
 
     def run(self) -> None:
         self.check()
-        self.staging.mkdir(mode=0o700, exist_ok=True)
+        os.makedirs(self.staging, mode=0o700, exist_ok=True)
         already_done = self.store.completed_files(self.task_id)
         self.progress.add("files_transferred", len(already_done))
         self.progress.add("bytes_transferred", sum(already_done.values()))
@@ -602,7 +602,7 @@ class _TransferRun(_Run):
 
     # doing the work
 
-    def make_directory(self, path: str) -> Path:
+    def make_directory(self, path: str) -> str:
         """Make a destination directory (and its parents) once per run."""
         made = self.made_directories.get(path)
         if made is not None:
@@ -616,37 +616,30 @@ class _TransferRun(_Run):
             self.destination.ensure_directory(path, local)
         except GlobusError as error:
             raise _TaskFailed("PERMISSION_DENIED", error.detail) from None
-        self.made_directories[path] = local
-        return local
+        self.made_directories[path] = str(local)
+        return str(local)
 
-    def destination_of(self, path: str) -> Path:
+    def destination_of(self, path: str) -> str:
         """
         The local path a destination file is renamed to. Its directory is checked
         and made once per run; the final name itself is never followed, so a link
         there is replaced rather than written through.
         """
         parent, _, name = path.rstrip("/").rpartition("/")
-        return self.make_directory(parent or "/") / name
+        return os.path.join(self.make_directory(parent or "/"), name)
 
     def transfer_file(self, job: _FileJob) -> None:
         destination = self.destination_of(job.destination_path)
-        try:
-            there: os.stat_result | None = os.lstat(destination)
-        except FileNotFoundError:
-            there = None
-        if there is not None and stat.S_ISDIR(there.st_mode):
-            raise _TaskFailed(
-                "IS_A_DIRECTORY",
-                f"{job.destination_path} is a directory on the destination",
-            )
-        if (
-            self.sync_level is not None
-            and there is not None
-            and self.in_sync(job, destination, there)
-        ):
-            self.progress.add("files_skipped")
-            self.progress.add("subtasks_succeeded")
-            return
+        if self.sync_level is not None:
+            try:
+                there = os.lstat(destination)
+            except FileNotFoundError:
+                pass
+            else:
+                if self.in_sync(job, Path(destination), there):
+                    self.progress.add("files_skipped")
+                    self.progress.add("subtasks_succeeded")
+                    return
 
         staged = self.stage(job, destination)
         if staged.copy_digest is None:
@@ -671,18 +664,26 @@ class _TransferRun(_Run):
                 if attempt > 1:
                     self.progress.nice_status = OK
                 return
-            staged.staging.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged.staging)
             self.checksum_fault(staged.job, problem, attempt)
             staged = self.stage(staged.job, staged.destination)
 
     def place(self, staged: _Staged) -> None:
+        job = staged.job
         if self.preserve_timestamp:
+            assert staged.before is not None
             os.utime(
                 staged.staging,
                 ns=(staged.before.st_atime_ns, staged.before.st_mtime_ns),
             )
-        os.replace(staged.staging, staged.destination)
-        job = staged.job
+        try:
+            os.replace(staged.staging, staged.destination)
+        except IsADirectoryError:
+            raise _TaskFailed(
+                "IS_A_DIRECTORY",
+                f"{job.destination_path} is a directory on the destination",
+            ) from None
         self.progress.add("files_transferred")
         self.progress.add("subtasks_succeeded")
         self.progress.successful.append(
@@ -731,14 +732,14 @@ class _TransferRun(_Run):
     def algorithm(self, job: _FileJob) -> str:
         return (job.checksum_algorithm or DEFAULT_CHECKSUM_ALGORITHM).lower()
 
-    def stage(self, job: _FileJob, destination: Path) -> _Staged:
+    def stage(self, job: _FileJob, destination: str) -> _Staged:
         """
         Copy one file into staging. With ``verify_checksum``, start hashing the
         copy as it landed on disk, and the source (unless it was hashed on the
         way, as throttled copies are).
         """
         self.staged += 1
-        staging = self.staging / f"{self.staged}.part"
+        staging = os.path.join(self.staging, f"{self.staged}.part")
         algorithm = self.algorithm(job) if self.verify else None
         try:
             source_fd = os.open(job.source_local, os.O_RDONLY | os.O_NOFOLLOW)
@@ -747,7 +748,9 @@ class _TransferRun(_Run):
                 "FILE_NOT_FOUND", f"{job.source_path} disappeared from the source"
             ) from None
         try:
-            before = os.fstat(source_fd)
+            # the source as the copy began, to check it did not change meanwhile
+            needed = algorithm is not None or self.preserve_timestamp
+            before = os.fstat(source_fd) if needed else None
             staging_fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 if self.throttled:
@@ -758,7 +761,8 @@ class _TransferRun(_Run):
             finally:
                 os.close(staging_fd)
         except BaseException:
-            staging.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staging)
             raise
         finally:
             os.close(source_fd)
@@ -781,6 +785,7 @@ class _TransferRun(_Run):
         """
         assert staged.copy_digest is not None
         assert staged.source_digest is not None
+        assert staged.before is not None
         source_digest = staged.source_digest
         if not isinstance(source_digest, str):
             source_digest = source_digest.result()
@@ -899,7 +904,7 @@ def new_checksum(algorithm: str) -> _Checksum:
     return _Adler32() if algorithm == "adler32" else hashlib.new(algorithm)
 
 
-def file_digest(path: Path, algorithm: str) -> str:
+def file_digest(path: str | Path, algorithm: str) -> str:
     """The checksum of a file, read in large blocks with the GIL released."""
     with open(path, "rb", buffering=0) as file:
         if algorithm != "adler32":

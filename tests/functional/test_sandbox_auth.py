@@ -483,8 +483,8 @@ def test_no_code_or_token_reaches_the_log(
 # running and restarting
 
 
-def test_other_service_prefixes_answer_not_found_in_json(sandbox: Sandbox) -> None:
-    answer = requests.get(f"{sandbox.service_url('transfer')}v0.10/task_list")
+def test_unknown_service_prefixes_answer_not_found_in_json(sandbox: Sandbox) -> None:
+    answer = requests.get(f"{sandbox.service_url('nonexistent')}v1/things")
 
     assert answer.status_code == 404
     assert answer.json()["errors"][0]["status"] == "404"

@@ -180,16 +180,17 @@ def test_ls_filters_orders_and_pages(ada_transfer: globus_sdk.TransferClient) ->
     assert [entry["name"] for entry in second_page] == names[10:20]
 
 
-def test_ls_shows_dot_files_only_when_asked(
+def test_ls_shows_dot_files_unless_told_not_to(
     ada_transfer: globus_sdk.TransferClient, collections_dir: Path
 ) -> None:
     write_files(collections_dir / "scratch", {".hidden": b"x", "shown": b"y"})
 
     default = ada_transfer.operation_ls(SCRATCH, path="/")
-    hidden = ada_transfer.operation_ls(SCRATCH, path="/", show_hidden=True)
+    visible = ada_transfer.operation_ls(SCRATCH, path="/", show_hidden=False)
 
-    assert [entry["name"] for entry in default] == ["shown"]
-    assert [entry["name"] for entry in hidden] == [".hidden", "shown"]
+    # as real Transfer: hidden files are listed unless show_hidden is false
+    assert [entry["name"] for entry in default] == [".hidden", "shown"]
+    assert [entry["name"] for entry in visible] == ["shown"]
 
 
 def test_ls_of_a_missing_directory_or_a_file_is_an_error(
