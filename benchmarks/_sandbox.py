@@ -15,7 +15,10 @@ from globus_jupyter.sandbox import SANDBOX_COLLECTIONS, Sandbox
 
 @contextlib.contextmanager
 def logged_in_sandbox(
-    *, separate_process: bool = False, **sandbox_options: t.Any
+    *,
+    separate_process: bool = False,
+    poll_interval: float = 1.0,
+    **sandbox_options: t.Any,
 ) -> t.Iterator[tuple[Path, Sandbox | None, core.Session]]:
     """
     Start a sandbox (in this process, or as ``python -m globus_jupyter.sandbox``
@@ -38,7 +41,7 @@ def logged_in_sandbox(
                     environment=core.register_sandbox_environment(url),
                     sandbox_url=url,
                     data_dir=Path(tmp) / "data",
-                    poll_interval=1.0,
+                    poll_interval=poll_interval,
                 )
             )
             stack.callback(session.close)

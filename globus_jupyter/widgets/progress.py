@@ -66,13 +66,16 @@ class TaskProgress(widgets.VBox):  # type: ignore[misc]
         self.add_class("globus-task-progress")
         task._service.watcher.watch(task.task_id, self.update)
 
-    def _title_html(self) -> str:
-        label = html.escape(self.task.label) if self.task.label else "Globus task"
-        return f"{label} <code>{html.escape(self.task_id)}</code>"
+    def _title_html(self, label: str | None = None) -> str:
+        label = label or self.task.label
+        shown = html.escape(label) if label else "Globus task"
+        return f"{shown} <code>{html.escape(self.task_id)}</code>"
 
     def update(self, snapshot: TaskSnapshot) -> None:
         """Show ``snapshot``; called from the watcher thread."""
         with self.hold_sync():
+            # a task found again (e.g. after a restart) learns its label here
+            self.title.value = self._title_html(snapshot.label)
             fraction = snapshot.fraction
             if snapshot.status == "FAILED":
                 # a failed task shows a full red bar, whatever it had done
