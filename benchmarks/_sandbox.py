@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 import tempfile
 import typing as t
 from pathlib import Path
 
 from globus_jupyter import core
 from globus_jupyter.sandbox import SANDBOX_COLLECTIONS, Sandbox
+from globus_jupyter.sandbox.process import SandboxProcess
 
 
 @contextlib.contextmanager
@@ -31,17 +30,14 @@ def logged_in_sandbox(
         root = Path(tmp) / "sandbox"
         with contextlib.ExitStack() as stack:
             if separate_process:
-                url = stack.enter_context(_sandbox_process(root))
+                url = stack.enter_context(SandboxProcess(root)).url
                 sandbox = None
             else:
                 sandbox = stack.enter_context(Sandbox(root, **sandbox_options))
                 url = sandbox.url
             session = core.Session(
-                core.Settings(
-                    environment=core.register_sandbox_environment(url),
-                    sandbox_url=url,
-                    data_dir=Path(tmp) / "data",
-                    poll_interval=poll_interval,
+                core.Settings.for_sandbox(
+                    url, data_dir=Path(tmp) / "data", poll_interval=poll_interval
                 )
             )
             stack.callback(session.close)
@@ -50,30 +46,6 @@ def logged_in_sandbox(
                 base = "/~/" if name == "home" else "/"
                 session.transfer.set_alias(name, f"{collection_id}:{base}")
             yield root, sandbox, session
-
-
-@contextlib.contextmanager
-def _sandbox_process(root: Path) -> t.Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "globus_jupyter.sandbox",
-            "--root",
-            str(root),
-            "--port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        yield line.rsplit(" ", 1)[-1].strip()
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def collection_dir(root: Path, name: str) -> Path:

@@ -57,7 +57,7 @@ def sandbox_session(settings: Settings | None = None, *, start: bool = True) -> 
     url = sandbox_url(base, start=start)
     sources = tuple(s for s in base.token_sources if s in ("stored", "login"))
     sandbox_settings = base.replace(
-        environment=register_sandbox_environment(url),
+        environment=SANDBOX_ENVIRONMENT,
         sandbox_url=url,
         token_sources=sources or ("stored", "login"),
     )
@@ -84,6 +84,7 @@ __all__ = [
     "UsageProblem",
     "approve_in_sandbox",
     "describe_error",
+    "register_sandbox_environment",
     "sandbox_session",
     "session",
     "use_session",

@@ -82,7 +82,9 @@ def describe_network_error(error: globus_sdk.NetworkError) -> str:
     request = getattr(error.underlying_exception, "request", None)
     service = service_name_for_url(getattr(request, "url", None))
     reason = type(error.underlying_exception).__name__
-    if isinstance(error, _timeout_error_type()):
+    import globus_sdk
+
+    if isinstance(error, globus_sdk.GlobusTimeoutError):
         return f"{service} did not answer in time ({reason}); try again in a moment"
     return f"could not reach {service} ({reason}); check the network or the sandbox"
 
@@ -105,9 +107,3 @@ def describe_error(error: BaseException) -> str | None:
     if isinstance(error, globus_sdk.GlobusSDKUsageError):
         return f"globus-sdk refused the request: {error}"
     return None
-
-
-def _timeout_error_type() -> type[Exception]:
-    import globus_sdk
-
-    return globus_sdk.GlobusTimeoutError

@@ -12,7 +12,6 @@ import dataclasses
 import datetime
 import sqlite3
 import threading
-import typing as t
 from pathlib import Path
 
 from .storage import ensure_private_dir
@@ -169,8 +168,3 @@ class LocalHistory:
                 (self.environment,),
             ).fetchall()
         return {row[0]: Alias(row[0], row[1], row[2]) for row in rows}
-
-
-def iter_chunks(items: t.Sequence[str], size: int) -> t.Iterator[t.Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -20,7 +20,7 @@ import time
 import typing as t
 
 import globus_sdk
-from globus_sdk import ClientApp, GlobusAppConfig, UserApp
+from globus_sdk import ClientApp, GlobusApp, GlobusAppConfig, UserApp
 from globus_sdk.authorizers import GlobusAuthorizer
 from globus_sdk.gare import GlobusAuthorizationParameters
 from globus_sdk.scopes import AuthScopes, Scope, TransferScopes
@@ -156,27 +156,29 @@ class PendingLogin:
         return self._session._complete_login(code)
 
 
-class NotebookUserApp(UserApp):
+class _SerializedAuthorizers(GlobusApp):
     """
-    A ``UserApp`` whose login can pause between its two steps.
-
     globus-sdk's ``GlobusApp`` is not thread-safe; authorizers are handed out under
-    a lock so the watcher thread and the kernel thread can share one app.
+    the session's lock so the watcher thread and the kernel thread can share one app.
     """
-
-    _login_flow_manager: NotebookLoginFlowManager
 
     def __init__(self, *args: t.Any, lock: threading.RLock, **kwargs: t.Any) -> None:
         self._lock = lock
         super().__init__(*args, **kwargs)
 
-    @property
-    def flow(self) -> NotebookLoginFlowManager:
-        return self._login_flow_manager
-
     def get_authorizer(self, resource_server: str) -> GlobusAuthorizer:
         with self._lock:
             return super().get_authorizer(resource_server)
+
+
+class NotebookUserApp(_SerializedAuthorizers, UserApp):
+    """A ``UserApp`` whose login can pause between its two steps."""
+
+    _login_flow_manager: NotebookLoginFlowManager
+
+    @property
+    def flow(self) -> NotebookLoginFlowManager:
+        return self._login_flow_manager
 
     def start_login(self, auth_params: GlobusAuthorizationParameters | None) -> str:
         return self.flow.authorize_url(
@@ -216,16 +218,8 @@ class NotebookUserApp(UserApp):
         return super()._auth_params_with_required_scopes(auth_params)
 
 
-class NotebookClientApp(ClientApp):
+class NotebookClientApp(_SerializedAuthorizers, ClientApp):
     """A ``ClientApp`` whose authorizers are handed out under the session's lock."""
-
-    def __init__(self, *args: t.Any, lock: threading.RLock, **kwargs: t.Any) -> None:
-        self._lock = lock
-        super().__init__(*args, **kwargs)
-
-    def get_authorizer(self, resource_server: str) -> GlobusAuthorizer:
-        with self._lock:
-            return super().get_authorizer(resource_server)
 
 
 class Session:

@@ -84,6 +84,13 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    @classmethod
+    def for_sandbox(cls, url: str, **values: t.Any) -> Settings:
+        """Settings for the sandbox at ``url``; a session registers its environment."""
+        from .environment import SANDBOX_ENVIRONMENT
+
+        return cls(environment=SANDBOX_ENVIRONMENT, sandbox_url=url, **values)
+
     def replace(self, **changes: t.Any) -> Settings:
         return dataclasses.replace(self, **changes)
 

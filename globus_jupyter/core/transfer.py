@@ -112,6 +112,10 @@ class TransferTask:
     def snapshot(self) -> TaskSnapshot | None:
         return self._service.watcher.snapshot(self.task_id)
 
+    def follow(self, listener: t.Callable[[TaskSnapshot], None]) -> None:
+        """Call ``listener`` with every new snapshot of this task, from the watcher."""
+        self._service.watcher.watch(self.task_id, listener)
+
     def wait(self, timeout: float | None = None) -> TaskSnapshot | None:
         return self._service.watcher.wait(self.task_id, timeout=timeout)
 

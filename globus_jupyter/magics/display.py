@@ -64,9 +64,7 @@ def kernel_stdin_prompt(request: LoginRequest) -> str:
     show_login_link(request)
     try:
         return getpass.getpass("Paste the code Globus shows after login: ")
-    except StdinNotImplementedError:
-        raise LoginRequired(NO_STDIN_MESSAGE) from None
-    except EOFError:
+    except (StdinNotImplementedError, EOFError):
         raise LoginRequired(NO_STDIN_MESSAGE) from None
 
 

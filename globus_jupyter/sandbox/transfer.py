@@ -946,20 +946,25 @@ def _sync_level(value: t.Any) -> int | None:
     )
 
 
-def _transfer_items(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+def _item_documents(
+    body: t.Mapping[str, t.Any], data_type: str, empty_code: str, kind: str
+) -> list[dict[str, t.Any]]:
+    """The DATA of a submission: at least one document of ``data_type``."""
     data = body.get("DATA")
     if not isinstance(data, list) or not data:
-        raise GlobusError(
-            400,
-            "ClientError.BadRequest.NoTransferItems",
-            "A transfer requires at least one item",
-        )
-    items = []
+        raise GlobusError(400, empty_code, f"A {kind} requires at least one item")
     for raw in data:
-        if not isinstance(raw, dict) or raw.get("DATA_TYPE", "transfer_item") != (
-            "transfer_item"
-        ):
-            raise bad_request("each item of DATA must be a transfer_item document")
+        if not isinstance(raw, dict) or raw.get("DATA_TYPE", data_type) != data_type:
+            raise bad_request(f"each item of DATA must be a {data_type} document")
+    return data
+
+
+def _transfer_items(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    documents = _item_documents(
+        body, "transfer_item", "ClientError.BadRequest.NoTransferItems", "transfer"
+    )
+    items = []
+    for raw in documents:
         recursive = raw.get("recursive")
         if recursive is not None and not isinstance(recursive, bool):
             raise bad_request(
@@ -987,19 +992,11 @@ def _transfer_items(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
 
 
 def _delete_items(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    data = body.get("DATA")
-    if not isinstance(data, list) or not data:
-        raise GlobusError(
-            400,
-            "ClientError.BadRequest.NoDeleteItems",
-            "A delete requires at least one item",
-        )
+    documents = _item_documents(
+        body, "delete_item", "ClientError.BadRequest.NoDeleteItems", "delete"
+    )
     items = []
-    for raw in data:
-        if not isinstance(raw, dict) or raw.get("DATA_TYPE", "delete_item") != (
-            "delete_item"
-        ):
-            raise bad_request("each item of DATA must be a delete_item document")
+    for raw in documents:
         path = _required_string(raw, "path")
         path_parts(path)
         items.append({"path": path})

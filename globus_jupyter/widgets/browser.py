@@ -539,7 +539,7 @@ class FileBrowser(widgets.VBox):  # type: ignore[misc]
                     daemon=True,
                 ).start()
 
-        self.transfer.watcher.watch(task.task_id, arrived)
+        task.follow(arrived)
 
 
 def _directory(path: str) -> str:

@@ -64,7 +64,7 @@ class TaskProgress(widgets.VBox):  # type: ignore[misc]
             **kwargs,
         )
         self.add_class("globus-task-progress")
-        task._service.watcher.watch(task.task_id, self.update)
+        task.follow(self.update)
 
     def _title_html(self, label: str | None = None) -> str:
         label = label or self.task.label

@@ -93,7 +93,7 @@ class TextProgress:
         self._stream = stream or sys.stdout
         self._lock = threading.Lock()
         self.last: TaskSnapshot | None = None
-        task._service.watcher.watch(task.task_id, self._on_snapshot)
+        task.follow(self._on_snapshot)
 
     def _on_snapshot(self, snapshot: TaskSnapshot) -> None:
         with self._lock:

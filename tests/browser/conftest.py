@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from globus_jupyter.sandbox.process import SandboxProcess
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "browser"
@@ -108,28 +110,8 @@ def _stop(process: subprocess.Popen[t.Any]) -> None:
 def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[str]:
     """A sandbox in its own process; its URL, read from the line it prints."""
     root = tmp_path_factory.mktemp("sandbox")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "globus_jupyter.sandbox",
-            "--port",
-            "0",
-            "--root",
-            str(root),
-            "--remote-bandwidth",
-            REMOTE_BANDWIDTH,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("Globus sandbox serving at "), line
-        yield line.split(" at ", 1)[1].strip()
-    finally:
-        _stop(process)
+    with SandboxProcess(root, "--remote-bandwidth", REMOTE_BANDWIDTH) as sandbox:
+        yield sandbox.url
 
 
 def _lab_environment(data_dir: Path, home: Path, sandbox_url: str) -> dict[str, str]:

@@ -14,11 +14,7 @@ from .people import approve_in_browser
 
 def sandbox_session(sandbox: t.Any, tmp_path: Path) -> core.Session:
     return core.Session(
-        core.Settings(
-            environment=core.register_sandbox_environment(sandbox.url),
-            sandbox_url=sandbox.url,
-            data_dir=tmp_path / "data",
-        )
+        core.Settings.for_sandbox(sandbox.url, data_dir=tmp_path / "data")
     )
 
 

@@ -25,11 +25,8 @@ ADA = "ada@sandbox.example.org"
 def session(sandbox: t.Any, tmp_path: Path) -> t.Iterator[core.Session]:
     """Ada's session, whose prompt approves logins on the consent page."""
     session = core.Session(
-        core.Settings(
-            environment=core.register_sandbox_environment(sandbox.url),
-            sandbox_url=sandbox.url,
-            data_dir=tmp_path / "data",
-            poll_interval=0.2,
+        core.Settings.for_sandbox(
+            sandbox.url, data_dir=tmp_path / "data", poll_interval=0.2
         )
     )
     session.prompt = lambda request: approve_in_browser(request.url)
@@ -94,11 +91,7 @@ def test_login_panel_says_where_the_tokens_came_from(session: core.Session) -> N
 
 def test_login_panel_cancel_goes_back_to_log_in(sandbox: t.Any, tmp_path: Path) -> None:
     fresh = core.Session(
-        core.Settings(
-            environment=core.register_sandbox_environment(sandbox.url),
-            sandbox_url=sandbox.url,
-            data_dir=tmp_path / "fresh",
-        )
+        core.Settings.for_sandbox(sandbox.url, data_dir=tmp_path / "fresh")
     )
     panel = LoginPanel(fresh)
     panel.login_button.click()

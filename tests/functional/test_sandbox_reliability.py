@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +19,7 @@ import pytest
 import requests
 
 from globus_jupyter.sandbox import SANDBOX_COLLECTIONS, Sandbox
+from globus_jupyter.sandbox.process import SandboxProcess
 
 from .conftest import register_sdk_environment, transfer_client_for, wait_for_task
 
@@ -345,39 +344,6 @@ def test_the_same_fault_seed_brings_the_same_faults(tmp_path: Path) -> None:
 # a sandbox killed in the middle of a copy
 
 
-def _start_sandbox_process(root: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "globus_jupyter.sandbox",
-            "--root",
-            str(root),
-            "--port",
-            "0",
-            "--remote-bandwidth",
-            "256K",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.fullmatch(
-        r"Globus sandbox serving at (http://127\.0\.0\.1:\d+/)\n", line
-    )
-    assert match, f"unexpected first line {line!r}"
-    return process, match.group(1)
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.wait(timeout=30)
-    if process.stdout is not None:
-        process.stdout.close()
-
-
 class _Watcher(threading.Thread):
     """Reads every file that appears in a directory and checks it is whole."""
 
@@ -415,34 +381,30 @@ def test_a_transfer_survives_a_killed_sandbox_and_never_shows_a_partial_file(
     destination = root / "collections" / "remote" / "in"
     watcher = _Watcher(destination, expected)
 
-    first, url = _start_sandbox_process(root)
+    first = SandboxProcess(root, "--remote-bandwidth", "256K")
     try:
-        client = transfer_client_for(register_sdk_environment(url))
+        client = transfer_client_for(register_sdk_environment(first.url))
         data = globus_sdk.TransferData(SCRATCH, REMOTE, label="interrupted")
         data.add_item("/src/", "/in/", recursive=True)
         task_id = client.submit_transfer(data)["task_id"]
         watcher.start()
         while (before_kill := client.get_task(task_id))["files_transferred"] < 2:
             time.sleep(0.02)
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
     finally:
-        _stop(first)
+        first.stop(kill=True)
 
-    second, url = _start_sandbox_process(root)
+    second = SandboxProcess(root, "--remote-bandwidth", "256K")
     try:
-        register_sdk_environment(url)
         resumed = globus_sdk.TransferClient(
-            environment=register_sdk_environment(url), authorizer=client.authorizer
+            environment=register_sdk_environment(second.url),
+            authorizer=client.authorizer,
         )
         task = wait_for_task(resumed, task_id)
         events = [event["description"] for event in resumed.task_event_list(task_id)]
     finally:
         watcher.done.set()
         watcher.join()
-        second.terminate()
-        second.wait(timeout=30)
-        _stop(second)
+        second.stop()
 
     assert before_kill["status"] == "ACTIVE"
     assert before_kill["files_transferred"] < before_kill["files"] == 12

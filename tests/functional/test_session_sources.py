@@ -24,12 +24,7 @@ from .people import approve_in_browser
 
 
 def sandbox_settings(sandbox: t.Any, tmp_path: Path, **changes: t.Any) -> core.Settings:
-    settings = core.Settings(
-        environment=core.register_sandbox_environment(sandbox.url),
-        sandbox_url=sandbox.url,
-        data_dir=tmp_path / "data",
-    )
-    return settings.replace(**changes)
+    return core.Settings.for_sandbox(sandbox.url, data_dir=tmp_path / "data", **changes)
 
 
 def browser_prompt(request: LoginRequest) -> str:

@@ -20,11 +20,8 @@ from .shells import globus_shell, ok
 @pytest.fixture
 def session(sandbox: t.Any, tmp_path: Path) -> t.Iterator[core.Session]:
     session = core.Session(
-        core.Settings(
-            environment=core.register_sandbox_environment(sandbox.url),
-            sandbox_url=sandbox.url,
-            data_dir=tmp_path / "data",
-            poll_interval=0.2,
+        core.Settings.for_sandbox(
+            sandbox.url, data_dir=tmp_path / "data", poll_interval=0.2
         )
     )
     session.login(prompt=core.approve_in_sandbox)
